@@ -1,0 +1,3 @@
+"""筑云 zhuyun: digital-government platform on the Guiyang model."""
+
+__version__ = "0.1.0"

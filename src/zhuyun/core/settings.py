@@ -1,0 +1,99 @@
+"""One typed settings object, read once, from the environment and an optional TOML file.
+
+Every setting is `ZHUYUN_<NAME>` in the environment, or `<name> = ...` in the TOML file named
+by `ZHUYUN_CONFIG` (default `./zhuyun.toml` when it exists). The environment wins.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEV_SECRET = "zhuyun-dev-secret-not-for-production"
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("ZHUYUN_CONFIG")
+    if named:
+        return Path(named)
+    default = Path("zhuyun.toml")
+    return default if default.exists() else None
+
+
+class Settings(BaseSettings):
+    """The platform's settings; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHUYUN_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    session_hours: float = Field(default=8.0, gt=0)
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    secure_cookies: bool = False
+    sql_echo: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            if not config_file.exists():
+                raise FileNotFoundError(f"ZHUYUN_CONFIG names a missing file: {config_file}")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _derive_and_guard(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'zhuyun.sqlite').as_posix()}"
+        if self.env == "prod" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError(
+                "ZHUYUN_SECRET_KEY must be set to a secret of your own in production "
+                "(生产环境必须设置 ZHUYUN_SECRET_KEY)"
+            )
+        if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("ZHUYUN_SECRET_KEY needs at least 32 characters (密钥至少 32 个字符)")
+        return self
+
+    @property
+    def sources_dir(self) -> Path:
+        """Where the demo city's department databases live (one SQLite file each)."""
+        return self.data_dir / "sources"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def redacted_database_url(self) -> str:
+        """The database URL with any password replaced, for logs and `zhuyun --help` output."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

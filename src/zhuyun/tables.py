@@ -1,0 +1,11 @@
+"""Imports every module's tables so one metadata (and one Alembic history) sees them all."""
+
+from zhuyun.core import ledger
+from zhuyun.core.db import Base
+from zhuyun.identity import models as identity_models
+from zhuyun.web import models as web_models
+
+MODULES = (ledger, identity_models, web_models)
+metadata = Base.metadata
+
+__all__ = ["MODULES", "metadata"]
