@@ -121,9 +121,11 @@ HtmlRenderer = Callable[[Request, Problem], Response | None]
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
-        "accept", ""
-    )
+    """Pages answer errors in HTML unless the client asks for JSON only; the API never does."""
+    if request.url.path.startswith(("/api/", "/static/")) or request.url.path == "/api":
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "json" not in accept
 
 
 def problem_response(request: Request, problem: Problem) -> Response:

@@ -27,6 +27,10 @@ from zhuyun.core.db import Base, JSONType, UTCDateTime, utcnow
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x7A687579  # "zhuy": one key for the whole chain
 _SECRET_KEY_PATTERN = re.compile(r"pass(word)?|secret|token|credential|private", re.I)
+# Naming a secret is not holding one: `token_id` or `token_prefix` may be recorded.
+_SECRET_REFERENCE_PATTERN = re.compile(
+    r"^(had|has|is)_|_(id|ids|name|prefix|count|kind|type)$", re.I
+)
 
 
 def _pick_algorithm() -> str:
@@ -103,7 +107,7 @@ def _normalise_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     if not attrs:
         return {}
     for key in attrs:
-        if _SECRET_KEY_PATTERN.search(key):
+        if _SECRET_KEY_PATTERN.search(key) and not _SECRET_REFERENCE_PATTERN.search(key):
             raise ValueError(
                 f"ledger attribute {key!r} looks like a secret; secrets never enter it"
             )
