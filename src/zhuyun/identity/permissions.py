@@ -1,0 +1,152 @@
+"""Roles, permissions and the principal a request acts as.
+
+Deny by default: a principal may do exactly what its roles list; an account kind brings an
+implicit role (a natural person is a citizen, a legal person an enterprise). Later modules add
+their permissions here so one table answers "who may do what".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from zhuyun.core.errors import Forbidden
+from zhuyun.core.ledger import Actor
+
+
+class AccountKind(StrEnum):
+    PERSON = "person"
+    LEGAL = "legal"
+    STAFF = "staff"
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    DATA_ADMIN = "data_admin"
+    CASE_HANDLER = "case_handler"
+    SUPERVISOR = "supervisor"
+    GRID_WORKER = "grid_worker"
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+
+
+ROLE_LABELS_ZH: dict[Role, str] = {
+    Role.PLATFORM_ADMIN: "平台管理员",
+    Role.DATA_ADMIN: "数据管理员",
+    Role.CASE_HANDLER: "业务经办人",
+    Role.SUPERVISOR: "监督员",
+    Role.GRID_WORKER: "网格员",
+    Role.CITIZEN: "市民",
+    Role.ENTERPRISE: "企业",
+}
+
+ACCOUNT_KIND_LABELS_ZH: dict[AccountKind, str] = {
+    AccountKind.PERSON: "自然人",
+    AccountKind.LEGAL: "法人",
+    AccountKind.STAFF: "工作人员",
+}
+
+STAFF_ROLES = frozenset(
+    {Role.PLATFORM_ADMIN, Role.DATA_ADMIN, Role.CASE_HANDLER, Role.SUPERVISOR, Role.GRID_WORKER}
+)
+
+
+class Permission(StrEnum):
+    SELF = "self"  # see one's own profile, manage one's own tokens
+    DASHBOARD_READ = "dashboard.read"
+    UNITS_READ = "units.read"
+    UNITS_MANAGE = "units.manage"
+    ACCOUNTS_READ = "accounts.read"
+    ACCOUNTS_MANAGE = "accounts.manage"
+    LEDGER_READ = "ledger.read"
+    LEDGER_VERIFY = "ledger.verify"
+    CALENDAR_MANAGE = "calendar.manage"
+
+
+_EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ})
+_STAFF = _EVERYONE | {Permission.UNITS_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PLATFORM_ADMIN: frozenset(Permission),
+    Role.DATA_ADMIN: _STAFF | {Permission.ACCOUNTS_READ},
+    Role.CASE_HANDLER: _STAFF,
+    Role.SUPERVISOR: _STAFF
+    | {Permission.LEDGER_READ, Permission.LEDGER_VERIFY, Permission.ACCOUNTS_READ},
+    Role.GRID_WORKER: _STAFF,
+    Role.CITIZEN: _EVERYONE,
+    Role.ENTERPRISE: _EVERYONE,
+}
+
+IMPLICIT_ROLE: dict[AccountKind, Role | None] = {
+    AccountKind.PERSON: Role.CITIZEN,
+    AccountKind.LEGAL: Role.ENTERPRISE,
+    AccountKind.STAFF: None,
+}
+
+
+@dataclass(frozen=True)
+class RoleScope:
+    role: Role
+    unit_id: int | None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in account as the permission check sees it."""
+
+    account_id: int
+    username: str
+    display_name: str
+    kind: AccountKind
+    unit_id: int | None
+    roles: frozenset[RoleScope] = field(default_factory=frozenset)
+    via: str = "session"  # "session" or "token"
+    session_id: str | None = None
+    token_id: int | None = None
+
+    @property
+    def role_names(self) -> frozenset[Role]:
+        return frozenset(scope.role for scope in self.roles)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted: set[Permission] = set()
+        for role in self.role_names:
+            granted |= ROLE_PERMISSIONS[role]
+        return frozenset(granted)
+
+    def can(self, permission: Permission | str) -> bool:
+        return permission in self.permissions
+
+    def has_role(self, role: Role, unit_id: int | None = None) -> bool:
+        """Holds `role`; when `unit_id` is given, for that unit (a city-wide grant counts)."""
+        return any(
+            scope.role == role and (unit_id is None or scope.unit_id in (None, unit_id))
+            for scope in self.roles
+        )
+
+    @property
+    def primary_role(self) -> Role | None:
+        order = list(Role)
+        return min(self.role_names, key=order.index) if self.roles else None
+
+    def as_actor(self) -> Actor:
+        role = self.primary_role
+        return Actor(
+            id=self.account_id,
+            name=self.display_name,
+            unit_id=self.unit_id,
+            role=role.value if role else None,
+        )
+
+
+def account_scope(principal: Principal, unit_id: int | None) -> int | None:
+    """Which unit's accounts a reader may list: a unit's data admin sees their own unit only;
+    platform admins and supervisors see any (None = all)."""
+    if principal.has_role(Role.PLATFORM_ADMIN) or principal.has_role(Role.SUPERVISOR):
+        return unit_id
+    if unit_id is not None and unit_id != principal.unit_id:
+        raise Forbidden(
+            "You may only see the accounts of your own unit.", "您只能查看本单位的账号。"
+        )
+    return principal.unit_id

@@ -1,0 +1,40 @@
+"""Small helpers tests share: signing in as a browser does, API tokens of demo accounts."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from zhuyun.demo.builder import DemoResult
+from zhuyun.identity.permissions import Role
+
+
+def sign_in(client: TestClient, username: str, password: str) -> None:
+    """Sign in through the login form, as a browser does (CSRF cookie first)."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    token = client.cookies.get("zhuyun_csrf")
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:500]
+
+
+def csrf(client: TestClient) -> str:
+    token = client.cookies.get("zhuyun_csrf")
+    if token is None:
+        client.get("/login")
+        token = client.cookies.get("zhuyun_csrf")
+    assert token
+    return token
+
+
+def api_token(client: TestClient, demo_city: DemoResult, role: Role) -> dict[str, str]:
+    """Authorization headers of a fresh API token for the demo account of `role`."""
+    account = demo_city.account(role)
+    response = client.post(
+        "/api/auth/token", json={"username": account.username, "password": account.password}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -1,0 +1,170 @@
+"""Deny by default: every route names its guard; each role sees exactly what it may."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.helpers import api_token
+from zhuyun.core.db import Database
+from zhuyun.demo.builder import DemoResult
+from zhuyun.identity.deps import assert_every_route_guarded, route_guards
+from zhuyun.identity.permissions import Role
+
+PUBLIC_ROUTES = {
+    "GET /api/health",
+    "POST /api/auth/token",
+    "POST /api/auth/register/person",
+    "POST /api/auth/register/legal",
+    "GET /login",
+    "POST /login",
+}
+
+
+def test_every_route_declares_a_guard_and_only_known_ones_are_public(app: FastAPI) -> None:
+    guards = route_guards(app)
+    assert all(guards.values())
+    public = {route for route, labels in guards.items() if labels == ["public"]}
+    assert public == PUBLIC_ROUTES
+
+
+def test_an_app_with_an_unguarded_route_refuses_to_start() -> None:
+    bare = FastAPI()
+
+    @bare.get("/oops")
+    def oops() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="/oops"):
+        assert_every_route_guarded(bare)
+
+
+def test_anonymous_callers_get_401_from_every_guarded_api_route(
+    app: FastAPI, client: TestClient
+) -> None:
+    for route in route_guards(app):
+        method, path = route.split(" ", 1)
+        if not path.startswith("/api") or route in PUBLIC_ROUTES:
+            continue
+        response = client.request(
+            method,
+            path.replace("{", "")
+            .replace("}", "")
+            .replace("unit_id", "1")
+            .replace("account_id", "1")
+            .replace("token_id", "1"),
+        )
+        assert response.status_code == 401, route
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        (Role.CITIZEN, "/api/units", 403),
+        (Role.CITIZEN, "/api/accounts", 403),
+        (Role.CITIZEN, "/api/ledger", 403),
+        (Role.ENTERPRISE, "/api/ledger", 403),
+        (Role.GRID_WORKER, "/api/ledger", 403),
+        (Role.GRID_WORKER, "/api/units", 200),
+        (Role.SUPERVISOR, "/api/ledger", 200),
+        (Role.CASE_HANDLER, "/api/accounts", 403),
+        (Role.CITIZEN, "/api/dashboard", 200),
+    ],
+)
+def test_each_role_reaches_what_it_may(
+    client: TestClient, demo_city: DemoResult, role: Role, path: str, status: int
+) -> None:
+    response = client.get(path, headers=api_token(client, demo_city, role))
+    assert response.status_code == status
+    if status == 403:
+        assert response.json()["detail_zh"]
+
+
+def test_a_data_admin_lists_only_the_accounts_of_their_unit(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    headers = api_token(client, demo_city, Role.DATA_ADMIN)
+    me = client.get("/api/me", headers=headers).json()
+    listing = client.get("/api/accounts", headers=headers)
+    assert listing.status_code == 200
+    assert {a["unit_id"] for a in listing.json()["data"]} == {me["unit_id"]}
+    other = client.get("/api/accounts", params={"unit_id": me["unit_id"] + 1}, headers=headers)
+    assert other.status_code == 403
+
+
+def test_resident_ids_are_masked_for_everyone_but_their_owner(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    citizen = demo_city.account(Role.CITIZEN)
+    admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+    listing = client.get("/api/accounts", params={"kind": "person", "limit": 200}, headers=admin)
+    assert citizen.username not in listing.text
+    shown = [
+        a["username"] for a in listing.json()["data"] if a["display_name"] == citizen.display_name
+    ]
+    assert shown and shown[0][0] == citizen.username[0] and "*" in shown[0]
+    own = client.get("/api/me", headers=api_token(client, demo_city, Role.CITIZEN))
+    assert own.json()["username"] == citizen.username
+
+
+def test_units_follow_the_tree_and_every_change_is_ledgered(
+    client: TestClient, demo_city: DemoResult, db: Database
+) -> None:
+    admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+    city = client.get("/api/units", params={"kind": "city"}, headers=admin).json()["data"][0]
+    district = client.get(
+        "/api/units", params={"kind": "district", "parent_id": city["id"]}, headers=admin
+    ).json()["data"][0]
+    made = client.post(
+        "/api/units",
+        headers=admin,
+        json={
+            "code": "test-street-1",
+            "name": "测试街道",
+            "kind": "street",
+            "parent_id": district["id"],
+            "division_code": district["division_code"] + "999",
+        },
+    )
+    assert made.status_code == 201, made.text
+    wrong_place = client.post(
+        "/api/units",
+        headers=admin,
+        json={
+            "code": "test-community-x",
+            "name": "挂错的社区",
+            "kind": "community",
+            "parent_id": city["id"],
+        },
+    )
+    assert wrong_place.status_code == 422
+    taken = client.post(
+        "/api/units",
+        headers=admin,
+        json={
+            "code": "test-street-1",
+            "name": "重复",
+            "kind": "street",
+            "parent_id": district["id"],
+        },
+    )
+    assert taken.status_code == 409
+    renamed = client.patch(
+        f"/api/units/{made.json()['id']}", headers=admin, json={"name": "测试街道（更名）"}
+    )
+    assert renamed.json()["name"] == "测试街道（更名）"
+    ledger = client.get(
+        "/api/ledger", params={"case_id": f"unit:{made.json()['id']}"}, headers=admin
+    ).json()
+    assert [e["activity"] for e in ledger["data"]] == ["unit.updated", "unit.created"]
+    assert client.get("/api/units/999999", headers=admin).status_code == 404
+
+
+def test_a_supervisor_cannot_create_units(client: TestClient, demo_city: DemoResult) -> None:
+    response = client.post(
+        "/api/units",
+        headers=api_token(client, demo_city, Role.SUPERVISOR),
+        json={"code": "x1", "name": "x", "kind": "city"},
+    )
+    assert response.status_code == 403
