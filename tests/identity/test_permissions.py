@@ -168,3 +168,25 @@ def test_a_supervisor_cannot_create_units(client: TestClient, demo_city: DemoRes
         json={"code": "x1", "name": "x", "kind": "city"},
     )
     assert response.status_code == 403
+
+
+def test_a_street_must_lie_within_its_district(client: TestClient, demo_city: DemoResult) -> None:
+    admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+    nanming = client.get("/api/units", params={"q": "南明区", "kind": "district"}, headers=admin)
+    district = nanming.json()["data"][0]
+    before = client.get("/api/units", params={"kind": "street"}, headers=admin).json()["count"]
+    response = client.post(
+        "/api/units",
+        headers=admin,
+        json={
+            "code": "misplaced-street",
+            "name": "错位街道",
+            "kind": "street",
+            "parent_id": district["id"],
+            "division_code": "520103999",  # a Yunyan street code under Nanming
+        },
+    )
+    assert response.status_code == 422
+    assert "不在上级单位的区划" in response.json()["detail_zh"]
+    after = client.get("/api/units", params={"kind": "street"}, headers=admin).json()["count"]
+    assert after == before
