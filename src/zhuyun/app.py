@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from zhuyun import __version__
 from zhuyun.core.db import Database
 from zhuyun.core.errors import install_problem_handlers
+from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
@@ -66,5 +67,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(RejectNulCharacters)
     assert_every_route_guarded(app)
     return app

@@ -190,3 +190,36 @@ def test_a_street_must_lie_within_its_district(client: TestClient, demo_city: De
     assert "不在上级单位的区划" in response.json()["detail_zh"]
     after = client.get("/api/units", params={"kind": "street"}, headers=admin).json()["count"]
     assert after == before
+
+
+def test_a_refused_request_is_in_the_ledger_with_who_asked(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    citizen = demo_city.account(Role.CITIZEN)
+    refused = client.get("/api/ledger", headers=api_token(client, demo_city, Role.CITIZEN))
+    assert refused.status_code == 403
+    admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+    entries = client.get(
+        "/api/ledger", params={"activity": "auth.forbidden", "limit": 1}, headers=admin
+    ).json()["data"]
+    assert entries[0]["actor_name"] == citizen.display_name
+    assert entries[0]["attrs"] == {"method": "GET", "permission": "ledger.read"}
+    assert entries[0]["subject_id"] == "/api/ledger"
+
+
+def test_account_search_finds_people_by_name_but_never_by_a_fragment_of_their_id(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    citizen = demo_city.account(Role.CITIZEN)
+    admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+
+    def found(q: str) -> int:
+        response = client.get("/api/accounts", params={"q": q, "kind": "person"}, headers=admin)
+        assert response.status_code == 200
+        return int(response.json()["count"])
+
+    assert found(citizen.display_name) >= 1
+    assert found(citizen.username) == 1  # the whole number finds its owner
+    assert found(citizen.username[:10]) == 0
+    assert found(citizen.username[6:14]) == 0  # e.g. a birth date
+    assert found("%") == 0

@@ -138,11 +138,20 @@ def require(permission: Permission) -> Callable[..., Any]:
     """A guard: the caller must be signed in and hold `permission`."""
 
     async def guard(
-        request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal | None, Depends(optional_principal)],
     ) -> Principal:
         if principal is None:
             raise _unauthorized(request)
         if not principal.can(permission):
+            record_refusal(
+                session,
+                "auth.forbidden",
+                Subject("request", request.url.path[:128]),
+                {"method": request.method, "permission": permission.value},
+                actor=principal.as_actor(),
+            )
             raise Forbidden()
         return principal
 

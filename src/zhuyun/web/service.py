@@ -31,6 +31,7 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "auth.csrf_failed": "表单令牌校验失败",
     "auth.token_refused": "令牌被拒绝",
     "auth.session_refused": "会话失效",
+    "auth.forbidden": "越权访问被拒绝",
     "unit.created": "新建单位",
     "unit.updated": "修改单位",
     "account.created": "新建账号",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
@@ -311,8 +311,19 @@ def list_accounts(
     if unit_id is not None:
         conditions.append(Account.unit_id == unit_id)
     if query:
-        like = f"%{query}%"
-        conditions.append(or_(Account.display_name.like(like), Account.username.like(like)))
+        # Names and staff usernames match by fragment; a resident ID or credit code only as a
+        # whole, so the search cannot be used to guess a masked number piece by piece.
+        text = query.strip()
+        conditions.append(
+            or_(
+                Account.display_name.contains(text, autoescape=True),
+                and_(
+                    Account.kind == AccountKind.STAFF.value,
+                    Account.username.contains(text, autoescape=True),
+                ),
+                Account.username == text.upper(),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(Account).where(*conditions)) or 0
     rows = session.scalars(
         select(Account).where(*conditions).order_by(Account.id).offset(offset).limit(limit)
