@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy import Column, Table, create_engine, insert, text
 
 from zhuyun.core import ledger
 from zhuyun.core.db import Base, Database, utcnow
@@ -30,10 +30,10 @@ ATTRS = {"step": 1, "urgent": True, "note": "受理"}
 
 def plain_table() -> Table:
     """The ledger table's twin, without the chain, for the peer measurement."""
-    columns = [c.copy() for c in ledger.LedgerEntry.__table__.columns]
-    for column in columns:
-        column.unique = False
-        column.index = False
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in ledger.LedgerEntry.__table__.columns
+    ]
     return Table("plain_entries", Base.metadata, *columns)
 
 

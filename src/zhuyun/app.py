@@ -9,10 +9,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from zhuyun import __version__
+from zhuyun.catalog import api as catalog_api
+from zhuyun.catalog import pages as catalog_pages
 from zhuyun.core.db import Database
 from zhuyun.core.errors import install_problem_handlers
 from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
+from zhuyun.exchange import api as exchange_api
+from zhuyun.exchange import pages as exchange_pages
 from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
@@ -55,7 +59,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     install_problem_handlers(app, html_renderer=problem_page)
     app.mount("/static", StaticFiles(packages=[("zhuyun.web", "static")]), name="static")
-    for router in (web_api.router, identity_api.router, web_pages.router, identity_pages.router):
+    for router in (
+        web_api.router,
+        identity_api.router,
+        catalog_api.router,
+        exchange_api.router,
+        web_pages.router,
+        identity_pages.router,
+        catalog_pages.router,
+        exchange_pages.router,
+    ):
         app.include_router(router)
 
     @app.middleware("http")

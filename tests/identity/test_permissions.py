@@ -223,3 +223,9 @@ def test_account_search_finds_people_by_name_but_never_by_a_fragment_of_their_id
     assert found(citizen.username[:10]) == 0
     assert found(citizen.username[6:14]) == 0  # e.g. a birth date
     assert found("%") == 0
+
+
+def test_every_permission_has_a_chinese_label_for_the_profile_page() -> None:
+    from zhuyun.identity.permissions import PERMISSION_LABELS_ZH, Permission
+
+    assert set(PERMISSION_LABELS_ZH) == set(Permission)

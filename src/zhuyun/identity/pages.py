@@ -25,6 +25,7 @@ from zhuyun.identity.deps import (
 )
 from zhuyun.identity.permissions import (
     ACCOUNT_KIND_LABELS_ZH,
+    PERMISSION_LABELS_ZH,
     ROLE_LABELS_ZH,
     AccountKind,
     Permission,
@@ -44,6 +45,9 @@ from zhuyun.web.rendering import (
 
 router = APIRouter(include_in_schema=False)
 templates.env.globals["role_labels"] = {role.value: label for role, label in ROLE_LABELS_ZH.items()}
+templates.env.globals["permission_labels"] = {
+    permission.value: label for permission, label in PERMISSION_LABELS_ZH.items()
+}
 
 register_nav(NavItem("组织机构", "/units", "units", Permission.UNITS_READ, 800))
 register_nav(NavItem("账号管理", "/accounts", "accounts", Permission.ACCOUNTS_READ, 810))

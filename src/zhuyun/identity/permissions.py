@@ -61,17 +61,59 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger.read"
     LEDGER_VERIFY = "ledger.verify"
     CALENDAR_MANAGE = "calendar.manage"
+    # the engine: catalog (一目录) and the sharing exchange
+    CATALOG_READ = "catalog.read"  # browse and search the catalog
+    CATALOG_MANAGE = "catalog.manage"  # draft and publish the own unit's resources
+    SOURCES_MANAGE = "sources.manage"  # register and check the own unit's sources
+    EXCHANGE_QUERY = "exchange.query"  # query shared resources for the own unit
+    EXCHANGE_APPLY = "exchange.apply"  # apply for conditional resources for the own unit
+    EXCHANGE_REVIEW = "exchange.review"  # review applications to the own unit's resources
+    EXCHANGE_COORDINATE = "exchange.coordinate"  # the big-data bureau: escalations, all grants
+    EXCHANGE_AUDIT = "exchange.audit"  # read every access log
 
+
+PERMISSION_LABELS_ZH: dict[Permission, str] = {
+    Permission.SELF: "个人中心与令牌",
+    Permission.DASHBOARD_READ: "查看首页",
+    Permission.UNITS_READ: "查看组织机构",
+    Permission.UNITS_MANAGE: "管理组织机构",
+    Permission.ACCOUNTS_READ: "查看账号",
+    Permission.ACCOUNTS_MANAGE: "管理账号",
+    Permission.LEDGER_READ: "查看审计台账",
+    Permission.LEDGER_VERIFY: "校验哈希链",
+    Permission.CALENDAR_MANAGE: "维护工作日历",
+    Permission.CATALOG_READ: "查阅资源目录",
+    Permission.CATALOG_MANAGE: "编目与发布本单位资源",
+    Permission.SOURCES_MANAGE: "管理本单位数据源",
+    Permission.EXCHANGE_QUERY: "调用共享数据",
+    Permission.EXCHANGE_APPLY: "申请有条件共享",
+    Permission.EXCHANGE_REVIEW: "审核共享申请",
+    Permission.EXCHANGE_COORDINATE: "协调共享争议（大数据局）",
+    Permission.EXCHANGE_AUDIT: "查阅数据访问日志",
+}
 
 _EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ})
-_STAFF = _EVERYONE | {Permission.UNITS_READ}
+_STAFF = _EVERYONE | {Permission.UNITS_READ, Permission.CATALOG_READ}
+_DATA_ADMIN = {
+    Permission.ACCOUNTS_READ,
+    Permission.CATALOG_MANAGE,
+    Permission.SOURCES_MANAGE,
+    Permission.EXCHANGE_QUERY,
+    Permission.EXCHANGE_APPLY,
+    Permission.EXCHANGE_REVIEW,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(Permission),
-    Role.DATA_ADMIN: _STAFF | {Permission.ACCOUNTS_READ},
-    Role.CASE_HANDLER: _STAFF,
+    Role.DATA_ADMIN: _STAFF | _DATA_ADMIN,
+    Role.CASE_HANDLER: _STAFF | {Permission.EXCHANGE_QUERY},
     Role.SUPERVISOR: _STAFF
-    | {Permission.LEDGER_READ, Permission.LEDGER_VERIFY, Permission.ACCOUNTS_READ},
+    | {
+        Permission.LEDGER_READ,
+        Permission.LEDGER_VERIFY,
+        Permission.ACCOUNTS_READ,
+        Permission.EXCHANGE_AUDIT,
+    },
     Role.GRID_WORKER: _STAFF,
     Role.CITIZEN: _EVERYONE,
     Role.ENTERPRISE: _EVERYONE,

@@ -22,7 +22,7 @@ from zhuyun.core.csrf import CSRF_COOKIE, csrf_token_for
 from zhuyun.core.errors import Problem, Unauthorized
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TEMPLATE_PACKAGES = ("zhuyun.web", "zhuyun.identity")
+TEMPLATE_PACKAGES = ("zhuyun.web", "zhuyun.identity", "zhuyun.catalog", "zhuyun.exchange")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The sharing exchange: sources, connectors, the governed query gateway, applications, grants."""
