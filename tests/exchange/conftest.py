@@ -138,7 +138,7 @@ def _seed(server: SqlServer) -> None:
         "sqlite": "CREATE VIEW slow AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL "
         "SELECT x + 1 FROM r WHERE x < 2000000000) SELECT count(*) AS id FROM r",
         "postgresql": "CREATE VIEW slow AS SELECT 1 AS id FROM pg_sleep(5)",
-        "mysql": "CREATE VIEW slow AS SELECT id, SLEEP(5) AS s FROM people WHERE id = 1",
+        "mysql": "CREATE VIEW slow AS SELECT id + SLEEP(5) AS id FROM people WHERE id = 1",
     }[server.kind]
     server.execute(slow_view)
 
@@ -268,7 +268,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
             return
         if url.path == "/api/slow":
             time.sleep(1.5)
-            self._send(200, {"data": {"items": []}})
+            self._send(200, {"data": {"items": [{"id": 1}]}})
             return
         if url.path != "/api/people":
             self._send(404, {"error": "not found"})
