@@ -209,8 +209,14 @@ class MysqlBackend(Backend):
             "connect_timeout": connect_timeout_s,
             "init_command": "SET SESSION TRANSACTION READ ONLY",
         }
+        # Autocommit and read-only: there is never a transaction to roll back when a session
+        # goes back to the pool, and PyMySQL would spend a round trip on it every time.
         engine = create_engine(
-            url, isolation_level="AUTOCOMMIT", connect_args=args, **_pool_args(pool_size)
+            url,
+            isolation_level="AUTOCOMMIT",
+            connect_args=args,
+            pool_reset_on_return=None,
+            **_pool_args(pool_size),
         )
 
         @event.listens_for(engine, "connect")
