@@ -1,13 +1,13 @@
 """Imports every module's tables so one metadata (and one Alembic history) sees them all."""
 
 from zhuyun.catalog import models as catalog_models
-from zhuyun.core import ledger
+from zhuyun.core import holidays, ledger
 from zhuyun.core.db import Base
 from zhuyun.exchange import models as exchange_models
 from zhuyun.identity import models as identity_models
 from zhuyun.web import models as web_models
 
-MODULES = (ledger, identity_models, web_models, catalog_models, exchange_models)
+MODULES = (ledger, holidays, identity_models, web_models, catalog_models, exchange_models)
 metadata = Base.metadata
 
 __all__ = ["MODULES", "metadata"]

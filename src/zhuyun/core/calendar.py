@@ -19,11 +19,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-__all__ = ["WorkingCalendar", "default_calendar"]
+__all__ = [
+    "CHINA_TIME",
+    "DayInfo",
+    "WorkingCalendar",
+    "china_today",
+    "default_calendar",
+    "package_knows",
+]
 
 _ONE_DAY = timedelta(days=1)
 #: The Chinese names of the package's holidays, which it stores in English.
@@ -39,6 +49,28 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+def package_knows(year: int) -> bool:
+    """Whether the installed chinesecalendar package carries the State Council's schedule."""
+    return _package_knows(year)
+
+
+#: What a day is: an ordinary working day, a weekend, a holiday, or a make-up working day.
+DayKind = Literal["workday", "weekend", "holiday", "makeup"]
+#: Where the answer came from: an admin's table, the package, or the Monday–Friday rule.
+DaySource = Literal["admin", "package", "weekdays"]
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    """One day as a calendar page shows it."""
+
+    day: date
+    working: bool
+    kind: DayKind
+    name: str | None
+    source: DaySource
+
+
 class WorkingCalendar:
     """Answers 'is this a working day' and counts working days, for any year.
 
@@ -50,10 +82,14 @@ class WorkingCalendar:
     def __init__(
         self,
         holidays: Mapping[date, str] | None = None,
-        makeup_workdays: Iterable[date] | None = None,
+        makeup_workdays: Iterable[date] | Mapping[date, str] | None = None,
         confirmed_years: Iterable[int] = (),
     ) -> None:
         self._holidays: dict[date, str] = dict(holidays or {})
+        # A mapping also names the holiday each make-up day serves; a plain list names none.
+        self._makeup_names: dict[date, str] = (
+            dict(makeup_workdays) if isinstance(makeup_workdays, Mapping) else {}
+        )
         self._makeup: frozenset[date] = frozenset(makeup_workdays or ())
         both = sorted(self._makeup.intersection(self._holidays))
         if both:
@@ -84,6 +120,32 @@ class WorkingCalendar:
             return None
         _on_holiday, name = chinese_calendar.get_holiday_detail(day)
         return None if name is None else _HOLIDAY_NAMES_ZH.get(name, str(name))
+
+    def describe(self, day: date) -> DayInfo:
+        """What `day` is and why: the page's month grid and the API explain deadlines by it."""
+        weekend = day.weekday() >= 5
+        if day in self._holidays:
+            return DayInfo(day, False, "holiday", self._holidays[day], "admin")
+        if day in self._makeup:
+            kind: DayKind = "makeup" if weekend else "workday"
+            return DayInfo(day, True, kind, self._makeup_names.get(day) or None, "admin")
+        if _package_knows(day.year):
+            working = bool(chinese_calendar.is_workday(day))
+            name = self.holiday_name(day)
+            if working:
+                return DayInfo(day, True, "makeup" if weekend else "workday", name, "package")
+            if name is not None or not weekend:
+                return DayInfo(day, False, "holiday", name, "package")
+            return DayInfo(day, False, "weekend", None, "package")
+        return DayInfo(day, not weekend, "weekend" if weekend else "workday", None, "weekdays")
+
+    def unconfirmed_years(self, start: date, end: date) -> list[int]:
+        """Years of the days a count from `start` to `end` looks at (start < d <= end) whose
+        schedule nobody confirmed: a deadline through them is only a weekday estimate."""
+        if end <= start:
+            return []
+        first = (start + _ONE_DAY).year
+        return [year for year in range(first, end.year + 1) if not self.is_confirmed_year(year)]
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start`; `start` itself never counts, n = 0 gives start.
@@ -117,3 +179,11 @@ class WorkingCalendar:
 def default_calendar() -> WorkingCalendar:
     """A calendar with the package only: no admin tables, no confirmed extra years."""
     return WorkingCalendar()
+
+
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> date:
+    """Today's date in Beijing time: deadlines are counted in the days people live by."""
+    return datetime.now(CHINA_TIME).date()

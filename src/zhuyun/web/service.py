@@ -1,17 +1,19 @@
-"""The home dashboard's figures and the ledger's readable form, shared by pages and the API."""
+"""The home dashboard's figures, the ledger's readable form and the working-day calendar's
+views, shared by pages and the API."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhuyun.core import ledger
+from zhuyun.core import holidays, ledger
+from zhuyun.core.calendar import WorkingCalendar, china_today
 from zhuyun.core.db import utcnow
 from zhuyun.core.divisions import GUIYANG, guiyang_division
 from zhuyun.core.ledger import Actor, LedgerEntry, Subject
@@ -47,6 +49,10 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "figures.updated": "更新关键指标",
     "ledger.verified": "校验台账",
     "demo.built": "生成演示城市",
+    "calendar.day_set": "设置放假/调休日",
+    "calendar.day_removed": "删除放假/调休日",
+    "calendar.year_confirmed": "确认年度放假安排",
+    "calendar.year_unconfirmed": "撤销年度确认",
 }
 
 FIGURE_LABELS_ZH: dict[str, tuple[str, str]] = {
@@ -228,3 +234,145 @@ def verify_ledger(session: Session, actor: Actor) -> ledger.VerifyReport:
         {"ok": report.ok, "checked": report.checked, "broken_seq": report.broken_seq},
     )
     return report
+
+
+# ---------------------------------------------------------------- the working-day calendar
+
+YEAR_STATUS_LABELS_ZH = {
+    "package": "已确认（国务院安排，内置）",
+    "admin": "已确认",
+    "pending": "待确认（按周末推算）",
+}
+DAY_KIND_LABELS_ZH = {kind.value: label for kind, label in holidays.DAY_KIND_LABELS_ZH.items()}
+_CELL_LABELS_ZH = {
+    "workday": "工作日",
+    "weekend": "休息日",
+    "holiday": "放假",
+    "makeup": "调休上班",
+}
+
+
+def today() -> date:
+    """Today where the city is (deadlines and the default year follow Beijing time)."""
+    return china_today()
+
+
+def year_status_label(status: holidays.YearStatus) -> str:
+    if status.known_to_package:
+        return YEAR_STATUS_LABELS_ZH["package"]
+    return YEAR_STATUS_LABELS_ZH["admin" if status.admin_confirmed else "pending"]
+
+
+def calendar_years(session: Session, around: date | None = None) -> list[int]:
+    """The years worth showing: last year to next year, and every year an admin touched."""
+    this = (around or today()).year
+    years = {this - 1, this, this + 1, *holidays.years_with_entries(session)}
+    return sorted(y for y in years if holidays.FIRST_YEAR <= y <= holidays.LAST_YEAR)
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: date
+    kind: str  # workday | weekend | holiday | makeup
+    label: str
+    name: str | None
+    admin: bool
+    today: bool
+
+    @property
+    def title(self) -> str:
+        """The tooltip: the date, what it is, the holiday, and who decided it."""
+        parts = [f"{self.day.isoformat()} {self.label}"]
+        if self.name:
+            parts.append(self.name)
+        if self.admin:
+            parts.append("管理员录入")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    month: int
+    title: str
+    leading_blanks: int  # days before the 1st in a Monday-first week
+    days: list[DayCell]
+    working_days: int
+    notes: list[str]  # "春节 2月5日–11日 放假", "2月13日（六）调休上班"
+
+
+_WEEKDAYS_ZH = "一二三四五六日"
+
+
+def _month_notes(cells: Sequence[DayCell]) -> list[str]:
+    """The month's holidays as runs of days and its make-up working days, in date order."""
+    notes: list[tuple[date, str]] = []
+    run: list[DayCell] = []
+
+    def close() -> None:
+        if run:
+            first, last = run[0].day, run[-1].day
+            span = f"{first.month}月{first.day}日" + (f"–{last.day}日" if last != first else "")
+            notes.append((first, f"{run[0].name} {span} 放假"))
+            run.clear()
+
+    for cell in cells:
+        if cell.kind == "holiday" and cell.name:
+            if run and (run[-1].name != cell.name or (cell.day - run[-1].day).days != 1):
+                close()
+            run.append(cell)
+            continue
+        close()
+        if cell.kind == "makeup":
+            served = f"（{cell.name}）" if cell.name else ""
+            weekday = _WEEKDAYS_ZH[cell.day.weekday()]
+            notes.append(
+                (cell.day, f"{cell.day.month}月{cell.day.day}日（{weekday}）调休上班{served}")
+            )
+    close()
+    return [text for _, text in sorted(notes, key=lambda n: n[0])]
+
+
+def month_grids(calendar: WorkingCalendar, year: int, on: date | None = None) -> list[MonthGrid]:
+    """Twelve month grids (Monday first, as Chinese calendars are printed)."""
+    now = on or today()
+    months = []
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        cells = []
+        day = first
+        while day < following:
+            info = calendar.describe(day)
+            cells.append(
+                DayCell(
+                    day=day,
+                    kind=info.kind,
+                    label=_CELL_LABELS_ZH[info.kind],
+                    name=info.name,
+                    admin=info.source == "admin",
+                    today=day == now,
+                )
+            )
+            day += timedelta(days=1)
+        months.append(
+            MonthGrid(
+                month=month,
+                title=f"{month}月",
+                leading_blanks=first.weekday(),
+                days=cells,
+                working_days=sum(c.kind in ("workday", "makeup") for c in cells),
+                notes=_month_notes(cells),
+            )
+        )
+    return months
+
+
+def year_totals(months: Sequence[MonthGrid]) -> dict[str, int]:
+    """Working days, days off, holidays and make-up workdays of the year."""
+    cells = [c for m in months for c in m.days]
+    return {
+        "working": sum(c.kind in ("workday", "makeup") for c in cells),
+        "off": sum(c.kind in ("weekend", "holiday") for c in cells),
+        "holidays": sum(c.kind == "holiday" for c in cells),
+        "makeup": sum(c.kind == "makeup" for c in cells),
+    }
