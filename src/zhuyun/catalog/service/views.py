@@ -1,0 +1,266 @@
+"""Reading the catalog: the published view the gateway works from, a resource as its reader
+may see it, lists of working copies for their providers, and the current versions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from zhuyun.catalog.models import Resource, ResourceVersion
+from zhuyun.catalog.schemas import ResourceBody, ResourcePublic, ResourceSummary
+from zhuyun.catalog.search import SearchHit
+from zhuyun.catalog.service.common import get_resource, may_manage, not_found
+from zhuyun.catalog.service.lifecycle import SHANGHAI, latest_version
+from zhuyun.catalog.service.snapshots import working_snapshot
+from zhuyun.catalog.vocab import (
+    DataType,
+    OpenType,
+    ResourceStatus,
+    Sensitivity,
+    ShareType,
+)
+from zhuyun.core.errors import NotFound
+from zhuyun.core.masking import MaskKind
+from zhuyun.identity.permissions import Principal
+from zhuyun.identity.service import get_unit
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An info item as published: what the gateway checks a query's items against."""
+
+    field: str
+    name: str
+    data_type: DataType
+    share_type: ShareType
+    sensitivity: Sensitivity
+    mask_kind: MaskKind | None
+
+
+@dataclass(frozen=True)
+class PublishedResource:
+    """A resource's latest published version, read-only. `status` is the resource's own
+    (published, or retired after publication); `stale` says its source no longer matches."""
+
+    id: int
+    code: str
+    name: str
+    provider_unit_id: int
+    share_type: ShareType
+    open_type: OpenType
+    status: ResourceStatus
+    version: int
+    items: Mapping[str, ItemView]
+    stale: bool = False
+    stale_reason: str = ""
+    share_conditions: str = ""
+    legal_basis: str = ""
+    related_codes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _not_published(resource_id: int) -> NotFound:
+    return NotFound(
+        f"Catalog resource {resource_id} has not been published.",
+        f"目录资源 {resource_id} 尚未发布。",
+        code="resource-not-published",
+    )
+
+
+def published_view(session: Session, resource_id: int) -> PublishedResource:
+    """The latest published version of a resource; 404 when it was never published."""
+    resource = get_resource(session, resource_id)
+    version = latest_version(session, resource_id)
+    if version is None:
+        raise _not_published(resource_id)
+    body = ResourceBody.model_validate(version.snapshot)
+    items = {
+        item.field: ItemView(
+            field=item.field,
+            name=item.name,
+            data_type=DataType(item.data_type),
+            share_type=ShareType(item.share_type),
+            sensitivity=Sensitivity(item.sensitivity),
+            mask_kind=MaskKind(item.mask_kind) if item.mask_kind else None,
+        )
+        for item in body.items
+    }
+    return PublishedResource(
+        id=resource.id,
+        code=body.code,
+        name=body.name,
+        provider_unit_id=body.provider_unit_id,
+        share_type=ShareType(body.share_type),
+        open_type=OpenType(body.open_type),
+        status=ResourceStatus(resource.status),
+        version=version.version,
+        items=MappingProxyType(items),
+        stale=resource.stale,
+        stale_reason=resource.stale_reason,
+        share_conditions=body.share_conditions,
+        legal_basis=body.legal_basis,
+        related_codes=tuple(body.related_codes),
+    )
+
+
+def resource_public(
+    session: Session, principal: Principal | None, resource_id: int
+) -> ResourcePublic:
+    """A resource as `principal` may see it: its managers get the working copy, everyone
+    else the latest published version (a never-published draft does not exist for them)."""
+    resource = get_resource(session, resource_id)
+    lifecycle = {
+        "id": resource.id,
+        "status": resource.status,
+        "version": resource.version,
+        "has_unpublished_changes": resource.has_unpublished_changes,
+        "publish_date": resource.publish_date,
+        "stale": resource.stale,
+        "stale_reason": resource.stale_reason,
+        "stale_since": resource.stale_since,
+        "updated_at": resource.updated_at,
+    }
+    if may_manage(principal, resource.provider_unit_id):
+        provider = get_unit(session, resource.provider_unit_id).name
+        body = working_snapshot(resource, provider)
+        return ResourcePublic.model_validate({**body, **lifecycle, "view": "working"})
+    version = latest_version(session, resource_id)
+    if version is None:
+        raise NotFound(
+            f"Catalog resource {resource_id} does not exist.",
+            f"目录资源 {resource_id} 不存在。",
+            code="resource-not-found",
+        )
+    return ResourcePublic.model_validate({**version.snapshot, **lifecycle, "view": "published"})
+
+
+def list_resources(
+    session: Session,
+    *,
+    provider_unit_id: int | None = None,
+    status: ResourceStatus | None = None,
+    stale: bool | None = None,
+    query: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[Sequence[Resource], int]:
+    """Working copies, for their providers' worklist: by unit, status, stale mark, or a
+    fragment of the name or code."""
+    conditions: list[ColumnElement[bool]] = []
+    if provider_unit_id is not None:
+        conditions.append(Resource.provider_unit_id == provider_unit_id)
+    if status is not None:
+        conditions.append(Resource.status == status.value)
+    if stale is not None:
+        conditions.append(Resource.stale.is_(stale))
+    if query:
+        conditions.append(
+            or_(
+                Resource.name.contains(query, autoescape=True),
+                Resource.code.startswith(query, autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(Resource).where(*conditions)) or 0
+    rows = session.scalars(
+        select(Resource)
+        .where(*conditions)
+        .order_by(Resource.updated_at.desc(), Resource.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return rows, total
+
+
+def current_versions(
+    session: Session,
+    *,
+    open_types: Sequence[OpenType] | None = None,
+    offset: int = 0,
+    limit: int = 500,
+) -> tuple[Sequence[ResourceVersion], int]:
+    """The published catalog as it stands (no retired resources), in code order."""
+    conditions: list[ColumnElement[bool]] = [ResourceVersion.is_current.is_(True)]
+    if open_types is not None:
+        conditions.append(ResourceVersion.open_type.in_([t.value for t in open_types]))
+    total = (
+        session.scalar(select(func.count()).select_from(ResourceVersion).where(*conditions)) or 0
+    )
+    rows = session.scalars(
+        select(ResourceVersion)
+        .where(*conditions)
+        .order_by(ResourceVersion.code)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return rows, total
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many resources are in each status, for dashboards."""
+    rows = session.execute(select(Resource.status, func.count()).group_by(Resource.status)).all()
+    return {status: n for status, n in rows}
+
+
+def first_published(session: Session, resource_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each resource was first published (its version 1)."""
+    if not resource_ids:
+        return {}
+    rows = session.execute(
+        select(ResourceVersion.resource_id, func.min(ResourceVersion.published_at))
+        .where(ResourceVersion.resource_id.in_(resource_ids))
+        .group_by(ResourceVersion.resource_id)
+    ).all()
+    return {resource_id: moment for resource_id, moment in rows}
+
+
+def ensure_visible(session: Session, principal: Principal | None, resource_id: int) -> Resource:
+    """The resource, if `principal` may know it exists: published once, or theirs to manage."""
+    resource = get_resource(session, resource_id)
+    if resource.version == 0 and not may_manage(principal, resource.provider_unit_id):
+        raise not_found(resource_id)
+    return resource
+
+
+def summary_of_resource(resource: Resource, provider_name: str) -> ResourceSummary:
+    """A working copy as a list row."""
+    return ResourceSummary(
+        id=resource.id,
+        code=resource.code,
+        name=resource.name,
+        provider_unit_id=resource.provider_unit_id,
+        provider_name=provider_name,
+        class_code=resource.class_code,
+        share_type=resource.share_type,
+        open_type=resource.open_type,
+        base_library=resource.base_library,
+        item_count=len(resource.items),
+        status=resource.status,
+        version=resource.version,
+        stale=resource.stale,
+        publish_date=resource.publish_date,
+    )
+
+
+def summary_of_hit(hit: SearchHit) -> ResourceSummary:
+    """A search hit (a current published version) as a list row."""
+    v = hit.version
+    return ResourceSummary(
+        id=v.resource_id,
+        code=v.code,
+        name=v.name,
+        provider_unit_id=v.provider_unit_id,
+        provider_name=v.provider_name,
+        class_code=v.class_code,
+        share_type=v.share_type,
+        open_type=v.open_type,
+        base_library=v.base_library,
+        item_count=v.item_count,
+        status=ResourceStatus.PUBLISHED.value,
+        version=v.version,
+        stale=hit.stale,
+        publish_date=v.published_at.astimezone(SHANGHAI).date(),
+    )
