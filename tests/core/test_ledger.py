@@ -181,3 +181,14 @@ def test_cli_verify_names_the_broken_entry(
         assert "entry 2" in broken.output
     finally:
         get_settings.cache_clear()
+
+
+def test_an_overlong_case_or_subject_id_is_cut_to_fit_not_refused(
+    fresh_database: Database,
+) -> None:
+    with fresh_database.session() as session:
+        entry = ledger.record(session, CLERK, "auth.forbidden", Subject("request", "/x" * 100))
+    assert len(entry.case_id) == 128 and entry.case_id.startswith("request:/x/x")
+    assert len(entry.subject_id) == 128
+    with fresh_database.session() as session:
+        assert ledger.verify(session).ok

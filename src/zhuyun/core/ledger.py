@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from zhuyun.core.db import Base, JSONType, UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
+_KEY_LENGTH = 128  # case and subject ids are cut to their columns' width, never refused
 _ADVISORY_LOCK_KEY = 0x7A687579  # "zhuy": one key for the whole chain
 _SECRET_KEY_PATTERN = re.compile(r"pass(word)?|secret|token|credential|private", re.I)
 # Naming a secret is not holding one: `token_id` or `token_prefix` may be recorded.
@@ -53,14 +54,14 @@ class LedgerEntry(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    case_id: Mapped[str] = mapped_column(String(_KEY_LENGTH), index=True)
     activity: Mapped[str] = mapped_column(String(100), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     role: Mapped[str | None] = mapped_column(String(50))
     subject_type: Mapped[str] = mapped_column(String(50))
-    subject_id: Mapped[str] = mapped_column(String(128))
+    subject_id: Mapped[str] = mapped_column(String(_KEY_LENGTH))
     attrs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     algorithm: Mapped[str] = mapped_column(String(10))
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -166,14 +167,14 @@ def record(
     entry = LedgerEntry(
         seq=head_seq + 1,
         occurred_at=utcnow(),
-        case_id=case_id or subject.key,
+        case_id=(case_id or subject.key)[:_KEY_LENGTH],
         activity=activity,
         actor_id=actor.id,
         actor_name=actor.name,
         unit_id=actor.unit_id,
         role=actor.role,
         subject_type=subject.type,
-        subject_id=str(subject.id),
+        subject_id=str(subject.id)[:_KEY_LENGTH],
         attrs=_normalise_attrs(attrs),
         algorithm=HASH_ALGORITHM,
         prev_hash=head_hash,

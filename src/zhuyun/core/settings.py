@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0)
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: float = Field(default=15.0, gt=0)
+    review_working_days: int = Field(default=10, ge=1, le=60)
     secure_cookies: bool = False
     sql_echo: bool = False
 

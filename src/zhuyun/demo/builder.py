@@ -22,12 +22,14 @@ from zhuyun.core.db import Base, Database
 from zhuyun.core.divisions import GUIYANG, Division, DivisionLevel, children_of, guiyang_division
 from zhuyun.core.ledger import SYSTEM, Subject
 from zhuyun.core.settings import Settings
+from zhuyun.demo.catalog import publish_demo_catalog, source_bindings
 from zhuyun.demo.departments import (
     DepartmentSpec,
     city_departments,
     collaborating_organisations,
     district_departments,
 )
+from zhuyun.demo.exchange import register_demo_sources
 from zhuyun.demo.scale import (
     Scale,
     ScaleName,
@@ -65,6 +67,7 @@ class DemoResult:
     accounts: list[DemoAccount] = field(default_factory=list)
     units: int = 0
     people: int = 0
+    resources: int = 0
 
     def account(self, role: Role) -> DemoAccount:
         return next(a for a in self.accounts if a.role == role.value)
@@ -133,6 +136,18 @@ def build_demo(
             units = _build_units(session, scale, seed, report)
         with database.session() as session:
             result.accounts = _build_accounts(session, settings, units, seed, report)
+        with database.session() as session:
+            report("资源目录 catalog", 0, 1)
+            resources = publish_demo_catalog(session, units)
+            register_demo_sources(
+                session,
+                settings.secret_key.get_secret_value(),
+                settings.sources_dir,
+                units,
+                [(r.id, unit, table) for r, unit, table in source_bindings(resources)],
+            )
+            result.resources = len(resources)
+            report("资源目录 catalog", 1, 1)
         with database.session() as session:
             _store_figures(session, summary)
             result.units = len(units)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from zhuyun.core.errors import Forbidden
-from zhuyun.core.ledger import Actor
+from zhuyun.core.ledger import SYSTEM, Actor
 
 
 class AccountKind(StrEnum):
@@ -142,7 +142,7 @@ class Principal:
     kind: AccountKind
     unit_id: int | None
     roles: frozenset[RoleScope] = field(default_factory=frozenset)
-    via: str = "session"  # "session" or "token"
+    via: str = "session"  # "session", "token", or "system" for the platform itself
     session_id: str | None = None
     token_id: int | None = None
 
@@ -172,7 +172,14 @@ class Principal:
         order = list(Role)
         return min(self.role_names, key=order.index) if self.roles else None
 
+    @property
+    def account_ref(self) -> int | None:
+        """The account to store as who decided something; None for the platform itself."""
+        return None if self.via == "system" else self.account_id
+
     def as_actor(self) -> Actor:
+        if self.via == "system":
+            return SYSTEM
         role = self.primary_role
         return Actor(
             id=self.account_id,
@@ -180,6 +187,18 @@ class Principal:
             unit_id=self.unit_id,
             role=role.value if role else None,
         )
+
+
+SYSTEM_PRINCIPAL = Principal(
+    account_id=0,
+    username="system",
+    display_name="system",
+    kind=AccountKind.STAFF,
+    unit_id=None,
+    roles=frozenset({RoleScope(Role.PLATFORM_ADMIN, None)}),
+    via="system",
+)
+"""The platform itself (the demo builder, scheduled jobs) acting with every permission."""
 
 
 def account_scope(principal: Principal, unit_id: int | None) -> int | None:

@@ -38,6 +38,7 @@ from zhuyun.identity.service.units import (
     list_units,
     rename_unit,
     unit_path,
+    units_by_id,
 )
 
 __all__ = [
@@ -73,5 +74,6 @@ __all__ = [
     "sign_in_for_token",
     "start_session",
     "unit_path",
+    "units_by_id",
     "unlock",
 ]

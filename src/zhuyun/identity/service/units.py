@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -175,6 +175,14 @@ def get_unit(session: Session, unit_id: int) -> OrgUnit:
             f"Unit {unit_id} does not exist.", f"单位 {unit_id} 不存在。", code="unit-not-found"
         )
     return unit
+
+
+def units_by_id(session: Session, unit_ids: Iterable[int]) -> list[OrgUnit]:
+    """The units with these ids (those that exist), for naming them in lists."""
+    wanted = set(unit_ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted))))
 
 
 def find_unit_by_code(session: Session, code: str) -> OrgUnit | None:

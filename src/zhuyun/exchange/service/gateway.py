@@ -1,0 +1,465 @@
+"""The governed query gateway: a consumer's query → policy → pushed-down query on the
+department's own source → masking → a page or a stream → a ledger entry.
+
+Every answered and every refused query is in the ledger with the consumer, the resource,
+the items, a fingerprint of the filters (not their values, which may be ID numbers), the
+purpose, the grant, the rows returned and the latency.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhuyun.catalog import service as catalog
+from zhuyun.core.db import Database
+from zhuyun.core.errors import NotFound, Unprocessable
+from zhuyun.core.ledger import Subject, record
+from zhuyun.core.masking import mask
+from zhuyun.exchange.connectors import Connector, ConnectorError, Filter, SelectSpec
+from zhuyun.exchange.formats import OutputFormat, jsonable
+from zhuyun.exchange.models import Binding, Grant, GrantUsage, Source
+from zhuyun.exchange.service.access import remember_subjects
+from zhuyun.exchange.service.connections import connector_for
+from zhuyun.exchange.service.policy import Consumer, Decision, Refused, decide
+from zhuyun.identity import service as identity
+from zhuyun.identity.permissions import Principal
+from zhuyun.identity.service.auth import record_refusal
+
+Batch = Sequence[tuple[Any, ...]]
+DEFAULT_ROWS = 100
+MAX_PAGE_ROWS = 1_000
+MAX_EXPORT_ROWS = 100_000_000
+MAX_SUBJECTS_REMEMBERED = 10_000
+QUERY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    resource_id: int
+    items: Sequence[str]
+    purpose: str
+    filters: Sequence[Filter] = ()
+    order_by: Sequence[tuple[str, bool]] = ()
+    limit: int | None = None  # None: DEFAULT_ROWS, or fewer if the grant allows fewer
+    after: str | None = None  # the opaque cursor of the previous page
+    format: OutputFormat = OutputFormat.JSON
+
+
+@dataclass
+class PreparedQuery:
+    """A query the policy allowed, ready to run on its source."""
+
+    request: QueryRequest
+    principal: Principal
+    consumer: Consumer
+    resource_name: str
+    binding: Binding
+    decision: Decision
+    spec: SelectSpec
+    connector: Connector
+    data_types: list[str]
+    subject_index: int | None  # position of the hidden subject column, if remembered
+    point_lookup: bool
+    today: date
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    items: list[str]
+    rows: list[list[Any]]
+    next_cursor: str | None
+    masked: dict[str, str]
+    basis: str
+    grant_id: int | None
+    ledger_seq: int
+
+
+def _purpose(text: str) -> str:
+    purpose = " ".join(text.split())
+    if len(purpose) < 2:
+        raise Unprocessable(
+            "State the purpose of the query (at least 2 characters).",
+            "请填写调用用途（至少 2 个字）。",
+            code="purpose-required",
+        )
+    return purpose
+
+
+def _fingerprint(filters: Sequence[Filter]) -> str:
+    payload = json.dumps(
+        [[f.field, f.op, f.value, f.low, f.high] for f in filters], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([jsonable(v) for v in values], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != width:
+        raise Unprocessable(
+            "The page cursor is not valid; start again without 'after'.",
+            "分页游标无效，请不带 after 参数重新查询。",
+            code="bad-cursor",
+        )
+    return values
+
+
+def _consumer(session: Session, principal: Principal) -> Consumer:
+    if principal.unit_id is None:
+        raise Refused(
+            "no-unit",
+            "Only staff of a unit can query shared data.",
+            "只有所属单位的工作人员才能调用共享数据。",
+        )
+    unit = identity.get_unit(session, principal.unit_id)
+    return Consumer(unit.id, unit.division_code, unit.division_code.endswith("00"))
+
+
+def _binding(session: Session, resource_id: int) -> tuple[Binding, Source]:
+    binding = session.scalar(select(Binding).where(Binding.resource_id == resource_id))
+    if binding is None:
+        raise NotFound(
+            f"Resource {resource_id} is not bound to a source, so it cannot be queried.",
+            f"资源 {resource_id} 尚未挂接数据源，无法调用。",
+            code="resource-not-bound",
+        )
+    source = session.get(Source, binding.source_id)
+    assert source is not None  # a foreign key
+    return binding, source
+
+
+def _grants(session: Session, resource_id: int, unit_id: int) -> list[Grant]:
+    return list(
+        session.scalars(
+            select(Grant).where(Grant.resource_id == resource_id, Grant.consumer_unit_id == unit_id)
+        )
+    )
+
+
+def _rows_today(session: Session, grant_id: int, today: date) -> GrantUsage:
+    usage = session.scalar(
+        select(GrantUsage).where(GrantUsage.grant_id == grant_id, GrantUsage.day == today)
+    )
+    if usage is not None:
+        return usage
+    try:
+        with session.begin_nested():
+            usage = GrantUsage(grant_id=grant_id, day=today, rows=0)
+            session.add(usage)
+    except IntegrityError:  # another request created today's row first
+        usage = session.scalar(
+            select(GrantUsage).where(GrantUsage.grant_id == grant_id, GrantUsage.day == today)
+        )
+    assert usage is not None
+    return usage
+
+
+def _count_rows(session: Session, prepared: PreparedQuery, rows: int) -> None:
+    if prepared.decision.grant_id is not None:
+        usage = _rows_today(session, prepared.decision.grant_id, prepared.today)
+        usage.rows = GrantUsage.rows + rows  # an atomic increment in SQL
+
+
+def _check_fields(
+    request: QueryRequest, decision: Decision, readable: Sequence[str]
+) -> list[tuple[str, bool]]:
+    """Filters and order only on items the consumer reads; a masked item only by equality,
+    so no one learns a masked value piece by piece."""
+    for condition in request.filters:
+        if condition.field not in readable:
+            raise Unprocessable(
+                f"Filter on {condition.field}: only the items you query can be filtered on.",
+                f"过滤字段 {condition.field} 须为本次调用的信息项。",
+                code="bad-filter",
+            )
+        if condition.field in decision.masked and condition.op not in ("eq", "in"):
+            raise Unprocessable(
+                f"{condition.field} is masked for you: filter it by whole values only (eq, in).",
+                f"{condition.field} 对您脱敏，只能按完整值精确查询（eq、in）。",
+                code="bad-filter",
+            )
+    order = list(request.order_by)
+    for name, _ in order:
+        if name not in readable or name in decision.masked:
+            raise Unprocessable(
+                f"Cannot order by {name}: order by an item you read in clear.",
+                f"不能按 {name} 排序：只能按本次调用中未脱敏的信息项排序。",
+                code="bad-order",
+            )
+    return order
+
+
+def prepare(
+    session: Session, secret_key: str, principal: Principal, request: QueryRequest, today: date
+) -> PreparedQuery:
+    """Validate the query and decide it; a refusal is ledgered, then raised."""
+    try:
+        return _prepare(session, secret_key, principal, request, today)
+    except Refused as refused:
+        record_refusal(
+            session,
+            "exchange.refused",
+            Subject("resource", request.resource_id),
+            {
+                "rule": refused.rule,
+                "consumer_unit_id": principal.unit_id,
+                "items": list(request.items)[:50],
+                "purpose": request.purpose[:200],
+                "filter_fingerprint": _fingerprint(request.filters),
+            },
+            actor=principal.as_actor(),
+        )
+        raise
+
+
+def _prepare(
+    session: Session, secret_key: str, principal: Principal, request: QueryRequest, today: date
+) -> PreparedQuery:
+    purpose = _purpose(request.purpose)
+    items = list(dict.fromkeys(request.items))
+    if not items:
+        raise Unprocessable(
+            "Name at least one item to read.", "请至少选择一个信息项。", code="items-required"
+        )
+    resource = catalog.published_view(session, request.resource_id)
+    consumer = _consumer(session, principal)
+    binding, source = _binding(session, request.resource_id)
+    decision = decide(
+        consumer,
+        resource,
+        items,
+        purpose,
+        _grants(session, request.resource_id, consumer.unit_id),
+        binding.division_field,
+        today,
+    )
+    if decision.grant_id is not None:
+        grant = session.get(Grant, decision.grant_id)
+        assert grant is not None
+        used = _rows_today(session, grant.id, today).rows
+        if used >= grant.max_rows_per_day:
+            raise Refused(
+                "daily-limit",
+                f"Your unit used today's {grant.max_rows_per_day:,} rows of this grant.",
+                f"本单位今日已用完该授权的 {grant.max_rows_per_day:,} 行额度。",
+            )
+    order = _check_fields(request, decision, items)
+    ceiling = MAX_PAGE_ROWS if request.format == OutputFormat.JSON else MAX_EXPORT_ROWS
+    if decision.grant_id is not None:
+        ceiling = min(ceiling, decision.max_rows)
+    limit = request.limit if request.limit is not None else min(DEFAULT_ROWS, ceiling)
+    if not 1 <= limit <= ceiling:
+        raise Unprocessable(
+            f"Ask for 1 to {ceiling:,} rows per query; page with the cursor for more.",
+            f"每次调用可返回 1 至 {ceiling:,} 行，更多数据请使用分页游标。",
+            code="limit-out-of-range",
+        )
+    key = binding.key_field or items[0]
+    if not order:
+        order = [(key, False)] if key in items and key not in decision.masked else []
+    columns = list(items)
+    subject_index = None
+    if binding.subject_field and limit <= MAX_SUBJECTS_REMEMBERED:
+        if binding.subject_field not in columns:
+            columns.append(binding.subject_field)  # read, remembered, never returned
+        subject_index = columns.index(binding.subject_field)
+    filters = list(request.filters)
+    if decision.row_filter is not None:
+        filters.append(decision.row_filter)
+    after = decode_cursor(request.after, len(order)) if request.after else None
+    spec = SelectSpec(
+        table=binding.table_name,
+        columns=columns,
+        filters=filters,
+        order_by=order,
+        limit=limit,
+        after=after,
+    )
+    point_lookup = (
+        len(request.filters) == 1
+        and request.filters[0].op == "eq"
+        and request.filters[0].field == binding.key_field
+        and decision.row_filter is None
+        and after is None
+    )
+    data_types = [
+        "string" if name in decision.masked else resource.items[name].data_type for name in items
+    ]
+    return PreparedQuery(
+        request=request,
+        principal=principal,
+        consumer=consumer,
+        resource_name=resource.name,
+        binding=binding,
+        decision=decision,
+        spec=spec,
+        connector=connector_for(source, secret_key),
+        data_types=data_types,
+        subject_index=subject_index,
+        point_lookup=point_lookup,
+        today=today,
+    )
+
+
+def _masker(prepared: PreparedQuery) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    width = len(prepared.request.items)
+    kinds = [prepared.decision.masked.get(name) for name in prepared.spec.columns[:width]]
+    if not any(kinds):
+        return lambda row: row[:width]
+
+    def apply(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            value if kind is None or value is None else mask(kind, str(jsonable(value)))
+            for value, kind in zip(row[:width], kinds, strict=True)
+        )
+
+    return apply
+
+
+def open_batches(session: Session, prepared: PreparedQuery) -> Iterator[Batch]:
+    """Start the query on its source. A source that is down, too slow or changed fails here,
+    before any answer has begun, and the failure is ledgered."""
+    spec = prepared.spec
+    try:
+        if prepared.point_lookup:
+            value = prepared.request.filters[0].value
+            rows = prepared.connector.lookup(
+                spec.table, spec.columns, spec.filters[0].field, value, timeout_s=QUERY_TIMEOUT_S
+            )
+            return iter([rows[: spec.limit]])
+        return iter(prepared.connector.select(spec, timeout_s=QUERY_TIMEOUT_S))
+    except ConnectorError as failure:
+        record_refusal(
+            session,
+            "exchange.failed",
+            Subject("resource", prepared.request.resource_id),
+            {**_ledger_attrs(prepared, 0), "error": failure.code},
+            actor=prepared.principal.as_actor(),
+        )
+        raise
+
+
+def _ledger_attrs(prepared: PreparedQuery, rows: int) -> dict[str, Any]:
+    request = prepared.request
+    return {
+        "consumer_unit_id": prepared.consumer.unit_id,
+        "items": list(request.items),
+        "masked": sorted(prepared.decision.masked),
+        "filter_fingerprint": _fingerprint(request.filters),
+        "purpose": request.purpose[:200],
+        "basis": prepared.decision.basis,
+        "grant_id": prepared.decision.grant_id,
+        "rows": rows,
+        "format": request.format.value,
+        "latency_ms": round((time.perf_counter() - prepared.started) * 1000, 2),
+        "point_lookup": prepared.point_lookup,
+    }
+
+
+def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> QueryPage:
+    """Answer a JSON page and ledger it in the caller's transaction."""
+    masker = _masker(prepared)
+    raw: list[tuple[Any, ...]] = []
+    for batch in open_batches(session, prepared):
+        raw.extend(batch)
+    rows = [list(masker(row)) for row in raw]
+    entry = record(
+        session,
+        prepared.principal.as_actor(),
+        "exchange.query",
+        Subject("resource", prepared.request.resource_id),
+        _ledger_attrs(prepared, len(rows)),
+    )
+    _remember(session, secret_key, prepared, raw, entry.seq)
+    _count_rows(session, prepared, len(rows))
+    next_cursor = None
+    order = prepared.spec.order_by
+    if order and prepared.spec.limit and len(raw) == prepared.spec.limit:
+        positions = [prepared.spec.columns.index(name) for name, _ in order]
+        next_cursor = encode_cursor([raw[-1][i] for i in positions])
+    return QueryPage(
+        items=list(prepared.request.items),
+        rows=[[jsonable(v) for v in row] for row in rows],
+        next_cursor=next_cursor,
+        masked=dict(prepared.decision.masked),
+        basis=prepared.decision.basis,
+        grant_id=prepared.decision.grant_id,
+        ledger_seq=entry.seq,
+    )
+
+
+def _remember(
+    session: Session,
+    secret_key: str,
+    prepared: PreparedQuery,
+    rows: Sequence[tuple[Any, ...]],
+    seq: int,
+) -> None:
+    if prepared.subject_index is None:
+        return
+    index = prepared.subject_index
+    remember_subjects(
+        session,
+        secret_key,
+        prepared.request.resource_id,
+        seq,
+        (row[index] for row in rows[:MAX_SUBJECTS_REMEMBERED]),
+    )
+
+
+def stream_export(
+    database: Database, secret_key: str, prepared: PreparedQuery, batches: Iterator[Batch]
+) -> Iterator[Batch]:
+    """Masked batches for a streamed export; the ledger entry is written when the stream
+    ends — completely or not — with the rows actually sent."""
+    masker = _masker(prepared)
+    sent = 0
+    remembered: list[Any] = []
+    completed = False
+    try:
+        for batch in batches:
+            if prepared.subject_index is not None and len(remembered) < MAX_SUBJECTS_REMEMBERED:
+                remembered.extend(row[prepared.subject_index] for row in batch)
+            sent += len(batch)
+            yield [masker(row) for row in batch]
+        completed = True
+    finally:
+        with database.session() as session:
+            attrs = _ledger_attrs(prepared, sent)
+            attrs["completed"] = completed
+            entry = record(
+                session,
+                prepared.principal.as_actor(),
+                "exchange.exported",
+                Subject("resource", prepared.request.resource_id),
+                attrs,
+            )
+            _count_rows(session, prepared, sent)
+            if prepared.subject_index is not None:
+                remember_subjects(
+                    session,
+                    secret_key,
+                    prepared.request.resource_id,
+                    entry.seq,
+                    remembered[:MAX_SUBJECTS_REMEMBERED],
+                )
