@@ -34,7 +34,7 @@ from zhuyun.catalog.vocab import (
 from zhuyun.core.paging import Page, PageDep
 from zhuyun.identity import service as identity
 from zhuyun.identity.deps import Allowed, MaybeCaller, SessionDep
-from zhuyun.identity.permissions import Permission, Principal, Role
+from zhuyun.identity.permissions import Permission, Principal
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog 资源目录"])
 
@@ -107,9 +107,7 @@ def worklist(
     stale: Annotated[bool | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[ResourceSummary]:
-    unit_id = provider_unit_id
-    if unit_id is None and not principal.has_role(Role.PLATFORM_ADMIN):
-        unit_id = principal.unit_id or 0
+    unit_id = provider_unit_id if provider_unit_id is not None else service.home_unit(principal)
     if unit_id is not None:
         service.ensure_may_manage(session, principal, unit_id, "list")
     rows, total = service.list_resources(

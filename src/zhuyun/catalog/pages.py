@@ -176,7 +176,7 @@ def worklist(
     stale: Annotated[bool | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
-    unit_id = None if principal.has_role(Role.PLATFORM_ADMIN) else principal.unit_id or 0
+    unit_id = service.home_unit(principal)
     if unit_id is not None:
         service.ensure_may_manage(session, principal, unit_id, "list")
     rows, total = service.list_resources(
@@ -215,7 +215,7 @@ def worklist(
 @router.get("/catalog/new", response_class=HTMLResponse)
 def new_resource(request: Request, principal: Manager, session: SessionDep) -> HTMLResponse:
     values: dict[str, object] = ResourceDraft.model_construct(
-        provider_unit_id=principal.unit_id or 0, name=""
+        provider_unit_id=service.home_unit(principal) or principal.unit_id or 0, name=""
     ).model_dump()
     return _editor(request, session, principal, values)
 

@@ -8,7 +8,12 @@ call before writing. Readers: `published_view` for the gateway, `search` for bro
 from zhuyun.catalog.models import InfoItem, Resource, ResourceVersion
 from zhuyun.catalog.schemas import ItemDraft, ResourceDraft, ResourceUpdate
 from zhuyun.catalog.search import Facets, SearchHit, SearchResult, search
-from zhuyun.catalog.service.common import ensure_may_manage, get_resource, may_manage
+from zhuyun.catalog.service.common import (
+    ensure_may_manage,
+    get_resource,
+    home_unit,
+    may_manage,
+)
 from zhuyun.catalog.service.drafts import create_draft, draft_from_columns, update_draft
 from zhuyun.catalog.service.lifecycle import (
     clear_stale,
@@ -55,6 +60,7 @@ __all__ = [
     "first_published",
     "get_resource",
     "get_version",
+    "home_unit",
     "latest_version",
     "list_resources",
     "list_versions",

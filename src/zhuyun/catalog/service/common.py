@@ -59,6 +59,19 @@ def may_manage(principal: Principal | None, unit_id: int) -> bool:
     return principal.has_role(Role.PLATFORM_ADMIN) or principal.has_role(Role.DATA_ADMIN, unit_id)
 
 
+def home_unit(principal: Principal) -> int | None:
+    """The unit whose resources a data admin catalogues by default: the unit of their
+    data-admin grant, else their own unit; None for a platform admin (every unit)."""
+    if principal.has_role(Role.PLATFORM_ADMIN):
+        return None
+    granted = [
+        scope.unit_id
+        for scope in principal.roles
+        if scope.role == Role.DATA_ADMIN and scope.unit_id
+    ]
+    return granted[0] if granted else principal.unit_id or 0
+
+
 def ensure_may_manage(
     session: Session,
     principal: Principal,
