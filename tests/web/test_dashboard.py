@@ -100,3 +100,19 @@ def test_health_reports_the_database(client: TestClient) -> None:
     health = client.get("/api/health").json()
     assert health["status"] == "ok"
     assert health["database"] in {"sqlite", "postgresql"}
+
+
+def test_every_activity_a_module_records_has_a_chinese_label() -> None:
+    import re
+    from pathlib import Path
+
+    from zhuyun.web.service import ACTIVITY_LABELS_ZH
+
+    source = Path(__file__).resolve().parents[2] / "src" / "zhuyun"
+    # an activity is the string literal just before the Subject(...) of a ledger call
+    activity = re.compile(r"\"([a-z]+\.[a-z_]+)\",\s+[Ss]ubject\(")
+    recorded = set()
+    for path in source.rglob("*.py"):
+        recorded |= set(activity.findall(path.read_text("utf-8")))
+    assert {"auth.login", "exchange.query", "catalog.published"} <= recorded
+    assert sorted(recorded - set(ACTIVITY_LABELS_ZH)) == []
