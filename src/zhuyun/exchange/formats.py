@@ -83,10 +83,25 @@ def _to_text(value: Any) -> Any:
     return None if value is None else str(jsonable(value))
 
 
+def _to_float(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal | str | int) else value
+
+
+def _to_int(value: Any) -> Any:
+    return int(value) if isinstance(value, Decimal | str | float) else value
+
+
+def _to_bool(value: Any) -> Any:
+    return bool(int(value)) if isinstance(value, int | str | Decimal) else value
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "date": _to_date,
     "datetime": _to_datetime,
     "string": _to_text,
+    "decimal": _to_float,
+    "integer": _to_int,
+    "boolean": _to_bool,
 }
 
 
