@@ -167,8 +167,10 @@ def percentile(values: list[float], share: float) -> float:
 def run_clients(
     clients: int, total: int, one: Callable[[int, int], None]
 ) -> tuple[float, list[float]]:
-    """`total` calls of `one(client, n)` spread over `clients` threads: throughput, latencies."""
+    """`total` calls of `one(client, n)` spread over `clients` threads: throughput of the
+    calls that succeeded, and their latencies; failures are counted and printed."""
     latencies: list[float] = []
+    failures: list[str] = []
     lock = threading.Lock()
     per_client = total // clients
 
@@ -176,7 +178,12 @@ def run_clients(
         mine = []
         for n in range(per_client):
             start = time.perf_counter()
-            one(client, n)
+            try:
+                one(client, n)
+            except Exception as exc:  # a timeout or an error answer: counted, not fatal
+                with lock:
+                    failures.append(type(exc).__name__)
+                continue
             mine.append((time.perf_counter() - start) * 1000)
         with lock:
             latencies.extend(mine)
@@ -187,7 +194,9 @@ def run_clients(
         thread.start()
     for thread in threads:
         thread.join()
-    return per_client * clients / (time.perf_counter() - start), latencies
+    if failures:
+        print(f"  {len(failures)} of {per_client * clients} calls failed: {sorted(set(failures))}")
+    return len(latencies) / (time.perf_counter() - start), latencies
 
 
 def main() -> None:
