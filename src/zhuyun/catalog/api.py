@@ -120,11 +120,8 @@ def worklist(
         limit=page.limit,
     )
     names = {u: identity.get_unit(session, u).name for u in {r.provider_unit_id for r in rows}}
-    return Page(
-        data=[service.summary_of_resource(r, names[r.provider_unit_id]) for r in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
+    return Page.of(
+        [service.summary_of_resource(r, names[r.provider_unit_id]) for r in rows], total, page
     )
 
 
@@ -216,12 +213,7 @@ def list_versions(
 ) -> Page[VersionPublic]:
     service.ensure_visible(session, principal, resource_id)
     rows, total = service.list_versions(session, resource_id, page.offset, page.limit)
-    return Page(
-        data=[_version_public(r) for r in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return Page.of([_version_public(r) for r in rows], total, page)
 
 
 @router.get(

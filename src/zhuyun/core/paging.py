@@ -35,3 +35,8 @@ class Page(BaseModel, Generic[T]):
     count: int
     offset: int
     limit: int
+
+    @classmethod
+    def of(cls, data: list[T], count: int, page: PageParams) -> Page[T]:
+        """The page of a list endpoint: its rows, the total and the paging asked for."""
+        return cls(data=data, count=count, offset=page.offset, limit=page.limit)

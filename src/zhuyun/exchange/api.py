@@ -107,9 +107,7 @@ def list_sources(
             )
         unit_id = principal.unit_id
     rows, total = sources.list_sources(session, unit_id, page.offset, page.limit)
-    return Page(
-        data=[_source_public(s) for s in rows], count=total, offset=page.offset, limit=page.limit
-    )
+    return Page.of([_source_public(s) for s in rows], total, page)
 
 
 @router.post(
@@ -271,9 +269,7 @@ def query(
         return QueryOut(resource_id=body.resource_id, **page.__dict__)
     started = gateway.open_batches(session, prepared)
     session.commit()  # the stream outlives this request's unit of work
-    batches = gateway.stream_export(
-        get_database(http_request), _key(settings), prepared, started
-    )
+    batches = gateway.stream_export(get_database(http_request), _key(settings), prepared, started)
     columns = list(request.items)
     writer = {
         OutputFormat.CSV: lambda: csv_stream(columns, batches),
@@ -351,12 +347,7 @@ def list_applications(
     rows, total = applications.list_applications(
         session, principal, applications.ApplicationQuery(box, status), page.offset, page.limit
     )
-    return Page(
-        data=[ApplicationPublic.model_validate(a) for a in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return Page.of([ApplicationPublic.model_validate(a) for a in rows], total, page)
 
 
 @router.get(
@@ -436,15 +427,8 @@ def list_grants(
     page: PageDep,
     resource_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> Page[GrantPublic]:
-    rows, total = applications.list_grants(
-        session, principal, resource_id, page.offset, page.limit
-    )
-    return Page(
-        data=[GrantPublic.model_validate(g) for g in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    rows, total = applications.list_grants(session, principal, resource_id, page.offset, page.limit)
+    return Page.of([GrantPublic.model_validate(g) for g in rows], total, page)
 
 
 @router.post(
@@ -483,12 +467,7 @@ def list_objections(
     principal: Querying, session: SessionDep, page: PageDep
 ) -> Page[ObjectionPublic]:
     rows, total = applications.list_objections(session, principal, page.offset, page.limit)
-    return Page(
-        data=[ObjectionPublic.model_validate(o) for o in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return Page.of([ObjectionPublic.model_validate(o) for o in rows], total, page)
 
 
 @router.post(

@@ -165,12 +165,7 @@ def list_units(
         offset=page.offset,
         limit=page.limit,
     )
-    return Page(
-        data=[UnitPublic.model_validate(u) for u in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return Page.of([UnitPublic.model_validate(u) for u in rows], total, page)
 
 
 @router.get("/units/{unit_id}", response_model=UnitPublic, summary="One org unit / 单位详情")
@@ -226,11 +221,8 @@ def list_accounts(
         offset=page.offset,
         limit=page.limit,
     )
-    return Page(
-        data=[account_public(a, reveal=a.id == principal.account_id) for a in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
+    return Page.of(
+        [account_public(a, reveal=a.id == principal.account_id) for a in rows], total, page
     )
 
 

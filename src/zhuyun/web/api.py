@@ -62,12 +62,7 @@ def list_ledger(
         page.offset,
         page.limit,
     )
-    return Page(
-        data=[LedgerEntryPublic.model_validate(r) for r in rows],
-        count=total,
-        offset=page.offset,
-        limit=page.limit,
-    )
+    return Page.of([LedgerEntryPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.post(
@@ -164,9 +159,7 @@ def calendar_days(
     principal: Caller, session: SessionDep, page: PageDep, year: YearQuery = None
 ) -> Page[CalendarDayPublic]:
     rows, total = holidays.list_days(session, year, page.offset, page.limit)
-    return Page(
-        data=[day_public(r) for r in rows], count=total, offset=page.offset, limit=page.limit
-    )
+    return Page.of([day_public(r) for r in rows], total, page)
 
 
 @router.put(
