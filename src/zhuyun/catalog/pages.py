@@ -27,7 +27,15 @@ from zhuyun.core.paging import PageDep
 from zhuyun.identity import service as identity
 from zhuyun.identity.deps import Allowed, SessionDep
 from zhuyun.identity.permissions import Permission, Principal, Role
-from zhuyun.web.rendering import NavItem, pager, redirect, register_nav, render, templates
+from zhuyun.web.rendering import (
+    NavItem,
+    PostedForm,
+    pager,
+    redirect,
+    register_nav,
+    render,
+    templates,
+)
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavItem("资源目录", "/catalog", "catalog", Permission.CATALOG_READ, 100))
@@ -221,8 +229,9 @@ def new_resource(request: Request, principal: Manager, session: SessionDep) -> H
 
 
 @router.post("/catalog/new", response_class=HTMLResponse)
-async def create_resource(request: Request, principal: Manager, session: SessionDep) -> Response:
-    form = await request.form()
+def create_resource(
+    request: Request, principal: Manager, session: SessionDep, form: PostedForm
+) -> Response:
     submitted = forms.form_data(form)
     try:
         draft = forms.parse_draft(form)
@@ -291,12 +300,15 @@ def edit_resource(
 
 
 @router.post("/catalog/{resource_id}/edit", response_class=HTMLResponse)
-async def save_resource(
-    request: Request, resource_id: IdPath, principal: Manager, session: SessionDep
+def save_resource(
+    request: Request,
+    resource_id: IdPath,
+    principal: Manager,
+    session: SessionDep,
+    form: PostedForm,
 ) -> Response:
     _ensure_managed(session, principal, resource_id, "update")
     resource = service.resource_public(session, principal, resource_id)
-    form = await request.form()
     submitted = {**resource.model_dump(), **forms.form_data(form)}
     try:
         service.update_draft(session, principal.as_actor(), resource_id, forms.parse_update(form))

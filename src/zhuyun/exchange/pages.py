@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from json import JSONDecodeError, loads
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
@@ -41,6 +41,7 @@ from zhuyun.identity.deps import Allowed, Caller, SessionDep, SettingsDep, get_d
 from zhuyun.identity.permissions import AccountKind, Permission, Principal, Role
 from zhuyun.web.rendering import (
     NavItem,
+    PostedForm,
     local_time,
     pager,
     redirect,
@@ -128,15 +129,6 @@ def _flash(msg: str | None) -> dict[str, str] | None:
 def _error(problem: Problem) -> dict[str, str]:
     prefix = "调用被拒绝：" if problem.code.startswith("policy-") else ""
     return {"kind": "error", "text": prefix + problem.message_zh}
-
-
-async def _posted_form(request: Request) -> FormData:
-    """The posted form, read before a (synchronous) route runs in the thread pool: database
-    work never blocks the event loop, so two submissions of one form wait for each other."""
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _key(settings: SettingsDep) -> str:

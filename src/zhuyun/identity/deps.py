@@ -50,10 +50,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def verify_csrf(request: Request, session: Session) -> None:
+CsrfSubmission = Annotated[str | None, Depends(submitted_csrf)]
+"""The CSRF token a request carries, read (asynchronously: it may be in the posted form)
+before the synchronous dependencies run in the thread pool."""
+
+
+def verify_csrf(request: Request, session: Session, submitted: str | None) -> None:
     """Refuse an unsafe cookie-borne request whose token does not match its cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
-    submitted = await submitted_csrf(request)
     if not tokens_match(cookie, submitted):
         record_refusal(
             session,
@@ -69,8 +73,14 @@ async def verify_csrf(request: Request, session: Session) -> None:
         )
 
 
-async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
-    """Who is asking, from a bearer token or the session cookie; None when nobody is."""
+def optional_principal(
+    request: Request, session: SessionDep, submitted: CsrfSubmission
+) -> Principal | None:
+    """Who is asking, from a bearer token or the session cookie; None when nobody is.
+
+    Synchronous on purpose: FastAPI runs it in the thread pool, so its database work never
+    blocks the event loop (on SQLite a blocked loop would hold the write lock another
+    request waits for)."""
     cached = getattr(request.state, "principal_resolved", False)
     if cached:
         principal: Principal | None = request.state.principal
@@ -113,7 +123,7 @@ async def optional_principal(request: Request, session: SessionDep) -> Principal
                     )
                 request.state.session_expired = True
     if principal is not None and principal.via == "session" and request.method in _UNSAFE:
-        await verify_csrf(request, session)
+        verify_csrf(request, session, submitted)
     request.state.principal = principal
     request.state.principal_resolved = True
     return principal
@@ -137,7 +147,7 @@ def _unauthorized(request: Request) -> Unauthorized:
 def require(permission: Permission) -> Callable[..., Any]:
     """A guard: the caller must be signed in and hold `permission`."""
 
-    async def guard(
+    def guard(
         request: Request,
         session: SessionDep,
         principal: Annotated[Principal | None, Depends(optional_principal)],
@@ -166,7 +176,7 @@ def signed_in() -> Callable[..., Any]:
 def public() -> Callable[..., Any]:
     """A guard that admits anyone: login, registration, health. Says so explicitly."""
 
-    async def guard(
+    def guard(
         principal: Annotated[Principal | None, Depends(optional_principal)],
     ) -> Principal | None:
         return principal

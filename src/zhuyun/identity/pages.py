@@ -18,6 +18,7 @@ from zhuyun.identity.deps import (
     SESSION_COOKIE,
     Allowed,
     Caller,
+    CsrfSubmission,
     MaybeCaller,
     SessionDep,
     SettingsDep,
@@ -93,11 +94,12 @@ def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login_submit(
+def login_submit(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _: MaybeCaller,
+    submitted_csrf: CsrfSubmission,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
@@ -115,7 +117,7 @@ async def login_submit(
         )
 
     try:
-        await verify_csrf(request, session)
+        verify_csrf(request, session, submitted_csrf)
         if not username.strip() or not password:
             return again("请输入账号和密码。", 422)
         account = service.authenticate(session, settings, username, password, "web")

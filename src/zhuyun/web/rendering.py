@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from zhuyun.core.csrf import CSRF_COOKIE, csrf_token_for
 from zhuyun.core.errors import Problem, Unauthorized
@@ -127,6 +128,15 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
             secure=settings.secure_cookies,
             path="/",
         )
+
+
+async def _posted_form(request: Request) -> FormData:
+    """The posted form, read before a synchronous route runs in the thread pool, so no page
+    does database work on the event loop (which would stall every other request)."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def redirect(url: str) -> RedirectResponse:
