@@ -3,6 +3,7 @@ grants for conditional items, masking, district row filters, streams, and the le
 
 from __future__ import annotations
 
+import base64
 import io
 import sqlite3
 import uuid
@@ -18,6 +19,7 @@ from tests.helpers import api_token
 from zhuyun.catalog import service as catalog
 from zhuyun.core.calendar import china_today
 from zhuyun.core.db import Database
+from zhuyun.core.masking import mask_id_number
 from zhuyun.core.settings import Settings
 from zhuyun.demo.builder import DemoResult
 from zhuyun.exchange.models import Binding
@@ -404,3 +406,45 @@ def test_a_citizen_cannot_query_shared_data(client: TestClient, demo_city: DemoR
         client, api_token(client, demo_city, Role.CITIZEN), resource_id=1, items=["x"]
     )
     assert response.status_code == 403
+
+
+def test_pages_follow_a_masked_key_without_the_cursor_revealing_it(
+    client: TestClient, demo_city: DemoResult, db: Database, demo_settings: Settings
+) -> None:
+    people = resource_of(db, "people")
+    consumer = api_token(client, demo_city, Role.DATA_ADMIN)
+    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    application = _apply(client, consumer, people, ["id_number", "sex"], purpose="人口抽样核对")
+    approved = client.post(
+        f"/api/exchange/applications/{application.json()['id']}/approve",
+        headers=provider,
+        json={"max_rows_per_query": 10},
+    )
+    assert approved.status_code == 200, approved.text
+    first = query(
+        client, consumer, resource_id=people, items=["id_number", "sex"], purpose="人口抽样核对"
+    ).json()
+    assert len(first["rows"]) == 10 and first["masked"] == {"id_number": "id_number"}
+    cursor = first["next_cursor"]
+    assert cursor
+    second = query(
+        client, consumer, resource_id=people, items=["id_number", "sex"], purpose="人口抽样核对",
+        after=cursor,
+    ).json()  # fmt: skip
+    with sqlite3.connect(demo_settings.sources_dir / "gongan.sqlite") as source:
+        expected = [
+            [mask_id_number(id_number), sex]
+            for id_number, sex in source.execute(
+                "SELECT id_number, sex FROM people ORDER BY id_number LIMIT 20"
+            )
+        ]
+    assert first["rows"] == expected[:10]
+    assert second["rows"] == expected[10:]
+
+    readable = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert b"5201" not in readable  # the last row's resident ID is sealed, not merely encoded
+    tampered = query(
+        client, consumer, resource_id=people, items=["id_number"], purpose="人口抽样核对",
+        after=cursor[:-4] + "AAAA",
+    )  # fmt: skip
+    assert tampered.status_code == 422 and tampered.json()["code"] == "bad-cursor"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhuyun.catalog import service as catalog
@@ -87,18 +88,8 @@ def apply(
     Returns the application and whether it was created now."""
     consumer_unit_id = _consumer_unit(principal)
     key = _text(draft.idempotency_key, "The idempotency key", "幂等键", 8, 100)
-    existing = session.scalar(
-        select(Application).where(
-            Application.applicant_id == principal.account_id, Application.idempotency_key == key
-        )
-    )
+    existing = _submitted_with(session, principal, key, draft)
     if existing is not None:
-        if existing.resource_id != draft.resource_id or existing.items != list(draft.items):
-            raise Conflict(
-                "This idempotency key was used for a different application.",
-                "该幂等键已用于另一份申请。",
-                code="idempotency-key-reused",
-            )
         return existing, False
     resource = catalog.published_view(session, draft.resource_id)
     if resource.status != "published":
@@ -154,8 +145,13 @@ def apply(
         status=Status.PENDING,
         due_on=load_calendar(session).add_working_days(today, review_days),
     )
-    session.add(application)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(application)
+    except IntegrityError:  # the same key, submitted at the same moment, won
+        existing = _submitted_with(session, principal, key, draft)
+        assert existing is not None
+        return existing, False
     record(
         session,
         principal.as_actor(),
@@ -166,6 +162,27 @@ def apply(
         case_id=_case(application.id),
     )  # fmt: skip
     return application, True
+
+
+def _submitted_with(
+    session: Session, principal: Principal, key: str, draft: ApplicationDraft
+) -> Application | None:
+    """The application this applicant already submitted under this key, if it is this one."""
+    existing = session.scalar(
+        select(Application).where(
+            Application.applicant_id == principal.account_id, Application.idempotency_key == key
+        )
+    )
+    if existing is not None and (
+        existing.resource_id != draft.resource_id
+        or existing.items != list(dict.fromkeys(draft.items))
+    ):
+        raise Conflict(
+            "This idempotency key was used for a different application.",
+            "该幂等键已用于另一份申请。",
+            code="idempotency-key-reused",
+        )
+    return existing
 
 
 def get_application(session: Session, application_id: int) -> Application:

@@ -8,8 +8,6 @@ purpose, the grant, the rows returned and the latency.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import time
@@ -27,6 +25,7 @@ from zhuyun.core.db import Database
 from zhuyun.core.errors import NotFound, Unprocessable
 from zhuyun.core.ledger import Subject, record
 from zhuyun.core.masking import mask
+from zhuyun.core.secret_box import SealBroken, open_sealed, seal
 from zhuyun.exchange.connectors import Connector, ConnectorError, Filter, SelectSpec
 from zhuyun.exchange.formats import OutputFormat, jsonable
 from zhuyun.exchange.models import Binding, Grant, GrantUsage, Source
@@ -105,15 +104,15 @@ def _fingerprint(filters: Sequence[Filter]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([jsonable(v) for v in values], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(values: Sequence[Any], secret_key: str) -> str:
+    """The position after the last row, sealed: it may hold a key the caller sees masked."""
+    return seal(json.dumps([jsonable(v) for v in values], ensure_ascii=False), secret_key)
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+def decode_cursor(cursor: str, width: int, secret_key: str) -> list[Any]:
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = json.loads(open_sealed(cursor, secret_key))
+    except (SealBroken, ValueError):
         values = None
     if not isinstance(values, list) or len(values) != width:
         raise Unprocessable(
@@ -274,10 +273,13 @@ def _prepare(
             f"每次调用可返回 1 至 {ceiling:,} 行，更多数据请使用分页游标。",
             code="limit-out-of-range",
         )
-    key = binding.key_field or items[0]
-    if not order:
-        order = [(key, False)] if key in items and key not in decision.masked else []
     columns = list(items)
+    if not order:
+        # by the key, read even when it is not asked for or is masked: exact keyset pages
+        key = binding.key_field or items[0]
+        if key not in columns:
+            columns.append(key)
+        order = [(key, False)]
     subject_index = None
     if binding.subject_field and limit <= MAX_SUBJECTS_REMEMBERED:
         if binding.subject_field not in columns:
@@ -286,7 +288,7 @@ def _prepare(
     filters = list(request.filters)
     if decision.row_filter is not None:
         filters.append(decision.row_filter)
-    after = decode_cursor(request.after, len(order)) if request.after else None
+    after = decode_cursor(request.after, len(order), secret_key) if request.after else None
     spec = SelectSpec(
         table=binding.table_name,
         columns=columns,
@@ -396,7 +398,7 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
     order = prepared.spec.order_by
     if order and prepared.spec.limit and len(raw) == prepared.spec.limit:
         positions = [prepared.spec.columns.index(name) for name, _ in order]
-        next_cursor = encode_cursor([raw[-1][i] for i in positions])
+        next_cursor = encode_cursor([raw[-1][i] for i in positions], secret_key)
     return QueryPage(
         items=list(prepared.request.items),
         rows=[[jsonable(v) for v in row] for row in rows],
