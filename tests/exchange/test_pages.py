@@ -456,3 +456,24 @@ def test_the_sharing_statistics_show_every_consumer_unit_in_a_chart_and_a_table(
     assert 'data-exchange-chart="units"' in page.text and "/static/js/exchange.js" in page.text
     assert not INLINE_SCRIPT.search(page.text)
     assert 'href="/exchange/statistics"' in page.text
+
+
+def test_a_resource_page_leads_a_consumer_to_apply_and_query_and_its_provider_to_the_log(
+    client: TestClient, demo_city: DemoResult, db: Database
+) -> None:
+    from tests.exchange.test_gateway import resource_of
+    from tests.helpers import sign_in
+
+    people = resource_of(db, "people")
+    consumer = next(a for a in demo_city.accounts if a.username == "dsj.data")
+    sign_in(client, consumer.username, consumer.password)
+    page = client.get(f"/catalog/{people}")
+    assert f'href="/exchange/apply?resource_id={people}"' in page.text
+    assert f'href="/exchange/query?resource_id={people}"' in page.text
+    assert "access-log" not in page.text
+    client.cookies.clear()
+    provider = next(a for a in demo_city.accounts if a.username == "gongan.data")
+    sign_in(client, provider.username, provider.password)
+    own = client.get(f"/catalog/{people}")
+    assert f'href="/exchange/resources/{people}/access-log"' in own.text
+    assert "/exchange/apply?" not in own.text
