@@ -293,7 +293,7 @@ def _build_accounts(
     sources = settings.sources_dir
     id_number, person_name = _first_row(
         sources / "gongan.sqlite",
-        "SELECT id_number, name FROM people WHERE birth_date <= '2000-01-01' "
+        "SELECT id_number, name FROM people WHERE birth_date BETWEEN '1975-01-01' AND '1995-12-31' "
         "ORDER BY id_number LIMIT 1",
     )
     password = _password(rng)
