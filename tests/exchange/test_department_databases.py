@@ -88,8 +88,9 @@ def test_a_department_database_is_registered_published_and_read_where_it_lives(
     )
     assert page.status_code == 200, page.text
     rows = page.json()["rows"]
-    assert [row[0] for row in rows] == sorted(row[0] for row in PEOPLE)[: len(rows)]
     assert len(rows) == len(PEOPLE)
+    # pages follow the bound key, here the resident ID
+    assert [row[0] for row in rows] == [row[0] for row in sorted(PEOPLE, key=lambda r: r[1])]
     assert "id_number" in page.json()["masked"]  # a resident ID is sensitive by its name
     tricky = _query(
         client,
@@ -210,3 +211,37 @@ def test_another_units_data_admin_cannot_manage_the_polices_sources(
     assert other.status_code == 403
     handler = api_token(client, demo_city, Role.CASE_HANDLER)
     assert client.get("/api/exchange/sources", headers=handler).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("kind", "location"),
+    [
+        ("postgresql", "postgresql://reader@10.20.30.40/hukou"),
+        ("mysql", "mysql+pymysql://reader@db.example.org/shebao"),
+        ("http_json", "http://192.168.1.20/api"),
+    ],
+)
+def test_a_source_outside_the_allowed_hosts_is_refused_before_anything_connects(
+    client: TestClient, demo_city: DemoResult, kind: str, location: str
+) -> None:
+    police = _token(client, demo_city, "gongan.data")
+    response = client.post(
+        "/api/exchange/sources",
+        headers=police,
+        json={"name": f"外部-{uuid.uuid4().hex[:6]}", "kind": kind, "location": location},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "source-host-not-allowed"
+    assert "ZHUYUN_SOURCE_HOSTS" in response.json()["detail_zh"]
+
+
+def test_allowed_hosts_match_names_and_cidr_ranges() -> None:
+    from zhuyun.exchange.service.sources import host_allowed
+
+    allowed = ["10.20.0.0/16", "db.gongan.gy.gov", "::1"]
+    assert host_allowed("10.20.30.40", allowed)
+    assert not host_allowed("10.21.0.1", allowed)
+    assert host_allowed("DB.gongan.gy.gov", allowed)
+    assert not host_allowed("db.gongan.gy.gov.evil.org", allowed)
+    assert host_allowed("[::1]", allowed)
+    assert host_allowed(None, allowed)  # a file or a local socket

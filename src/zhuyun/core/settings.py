@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: float = Field(default=15.0, gt=0)
     review_working_days: int = Field(default=10, ge=1, le=60)
+    # Hosts (names or CIDR ranges) department sources may point at; loopback by default so
+    # a registered source can never make the platform reach into arbitrary networks.
+    source_hosts: str = "127.0.0.1,localhost,::1"
+
+    @property
+    def source_host_list(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.source_hosts.split(",") if h.strip())
     secure_cookies: bool = False
     sql_echo: bool = False
 

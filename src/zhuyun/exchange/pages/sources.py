@@ -146,7 +146,12 @@ def register_source(
             secret if isinstance(secret, str) and secret else None,
         )
         source = sources.register_source(
-            session, principal, secret_key_of(settings), unit_id, draft
+            session,
+            principal,
+            secret_key_of(settings),
+            unit_id,
+            draft,
+            source_hosts=settings.source_host_list,
         )
     except Problem as problem:
         session.rollback()

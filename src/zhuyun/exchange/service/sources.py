@@ -7,9 +7,11 @@ the ledger records what was registered, never a secret.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -60,6 +62,39 @@ def ensure_unit_admin(session: Session, principal: Principal, unit_id: int, what
     )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def host_allowed(host: str | None, allowed: Sequence[str]) -> bool:
+    """Whether a source's host is one the platform may reach: a listed name, or an address
+    inside a listed CIDR range. No host (a file, a local socket) is always allowed."""
+    if not host:
+        return True
+    host = host.strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host in {entry.lower() for entry in allowed}
+    for entry in allowed:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _host_of(kind: SourceKind, location: str) -> str | None:
+    if kind in DATABASE_KINDS:
+        try:
+            return make_url(location).host
+        except ArgumentError:
+            return None
+    if kind == SourceKind.HTTP_JSON:
+        return urlsplit(location).hostname
+    return None
+
+
 def _check_location(kind: SourceKind, location: str) -> str:
     location = location.strip()
     if not location or len(location) > 500:
@@ -87,7 +122,13 @@ def _check_location(kind: SourceKind, location: str) -> str:
 
 
 def register_source(
-    session: Session, principal: Principal, secret_key: str, unit_id: int, draft: SourceDraft
+    session: Session,
+    principal: Principal,
+    secret_key: str,
+    unit_id: int,
+    draft: SourceDraft,
+    *,
+    source_hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> Source:
     """Register a unit's source; its credentials are sealed, nothing is copied."""
     identity.get_unit(session, unit_id)
@@ -100,6 +141,14 @@ def register_source(
             code="bad-source",
         )
     location = _check_location(draft.kind, draft.location)
+    host = _host_of(draft.kind, location)
+    if not host_allowed(host, source_hosts):
+        raise Unprocessable(
+            f"Sources may not point at {host}: ask the platform admin to add it to "
+            "ZHUYUN_SOURCE_HOSTS.",
+            f"数据源不能指向 {host}：请联系平台管理员将其加入 ZHUYUN_SOURCE_HOSTS 允许清单。",
+            code="source-host-not-allowed",
+        )
     taken = session.scalar(select(Source.id).where(Source.unit_id == unit_id, Source.name == name))
     if taken is not None:
         raise Conflict(
