@@ -108,7 +108,9 @@ def test_a_department_database_is_registered_published_and_read_where_it_lives(
     )  # fmt: skip
     table = ipc.open_stream(io.BytesIO(arrow.content)).read_all()
     assert table.num_rows == len(PEOPLE)
-    assert table.column("income").to_pylist()[0] == float(PEOPLE[0][5])
+    ids, amounts = table.column("id").to_pylist(), table.column("income").to_pylist()
+    incomes = dict(zip(ids, amounts, strict=True))
+    assert incomes == {row[0]: float(row[5]) for row in PEOPLE}
 
 
 def test_a_dropped_column_is_a_schema_change_and_the_resource_is_marked_stale(
