@@ -135,6 +135,44 @@ def create_staff(session: Session, actor: Actor, draft: StaffDraft) -> Account:
     return account
 
 
+def _register_self(
+    session: Session,
+    kind: AccountKind,
+    username: str,
+    name: str,
+    password: str,
+    phone: str | None,
+    name_required_zh: str,
+) -> Account:
+    """A citizen's or an enterprise's own registration: its identifier is its login name."""
+    if not name.strip():
+        raise Unprocessable("A name is required.", name_required_zh, code="invalid-name")
+    check_password_strength(password)
+    _ensure_free(session, username)
+    account = Account(
+        kind=kind.value,
+        username=username,
+        display_name=name.strip(),
+        id_number=username if kind == AccountKind.PERSON else None,
+        credit_code=username if kind == AccountKind.LEGAL else None,
+        phone=phone,
+        password_hash=hash_password(password),
+        is_active=True,
+        failed_logins=0,
+    )
+    session.add(account)
+    session.flush()
+    role = IMPLICIT_ROLE[kind]
+    record(
+        session,
+        Actor(id=account.id, name=account.display_name, role=role.value if role else None),
+        "account.registered",
+        Subject("account", account.id),
+        {"kind": account.kind},
+    )
+    return account
+
+
 def register_person(
     session: Session, id_number: str, name: str, password: str, phone: str | None = None
 ) -> Account:
@@ -143,30 +181,9 @@ def register_person(
         resident = parse_resident_id(id_number.strip())
     except InvalidIdentifier as exc:
         raise _identifier_problem(exc, "invalid-id-number") from exc
-    if not name.strip():
-        raise Unprocessable("A name is required.", "姓名不能为空。", code="invalid-name")
-    check_password_strength(password)
-    _ensure_free(session, resident.number)
-    account = Account(
-        kind=AccountKind.PERSON.value,
-        username=resident.number,
-        display_name=name.strip(),
-        id_number=resident.number,
-        phone=phone,
-        password_hash=hash_password(password),
-        is_active=True,
-        failed_logins=0,
+    return _register_self(
+        session, AccountKind.PERSON, resident.number, name, password, phone, "姓名不能为空。"
     )
-    session.add(account)
-    session.flush()
-    record(
-        session,
-        Actor(id=account.id, name=account.display_name, role=Role.CITIZEN.value),
-        "account.registered",
-        Subject("account", account.id),
-        {"kind": account.kind},
-    )
-    return account
 
 
 def register_legal(
@@ -177,30 +194,7 @@ def register_legal(
         code = parse_credit_code(credit_code.strip()).code
     except InvalidIdentifier as exc:
         raise _identifier_problem(exc, "invalid-credit-code") from exc
-    if not name.strip():
-        raise Unprocessable("A name is required.", "名称不能为空。", code="invalid-name")
-    check_password_strength(password)
-    _ensure_free(session, code)
-    account = Account(
-        kind=AccountKind.LEGAL.value,
-        username=code,
-        display_name=name.strip(),
-        credit_code=code,
-        phone=phone,
-        password_hash=hash_password(password),
-        is_active=True,
-        failed_logins=0,
-    )
-    session.add(account)
-    session.flush()
-    record(
-        session,
-        Actor(id=account.id, name=account.display_name, role=Role.ENTERPRISE.value),
-        "account.registered",
-        Subject("account", account.id),
-        {"kind": account.kind},
-    )
-    return account
+    return _register_self(session, AccountKind.LEGAL, code, name, password, phone, "名称不能为空。")
 
 
 def grant_role(
