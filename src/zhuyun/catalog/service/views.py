@@ -3,12 +3,16 @@ may see it, lists of working copies for their providers, and the current version
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Engine, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from zhuyun.catalog.models import Resource, ResourceVersion
@@ -71,13 +75,32 @@ def _not_published(resource_id: int) -> NotFound:
     )
 
 
-def published_view(session: Session, resource_id: int) -> PublishedResource:
-    """The latest published version of a resource; 404 when it was never published."""
-    resource = get_resource(session, resource_id)
-    version = latest_version(session, resource_id)
-    if version is None:
-        raise _not_published(resource_id)
-    body = ResourceBody.model_validate(version.snapshot)
+@dataclass(frozen=True)
+class _Body:
+    """What a published version says, parsed once: a version's snapshot never changes."""
+
+    code: str
+    name: str
+    provider_unit_id: int
+    share_type: ShareType
+    open_type: OpenType
+    items: Mapping[str, ItemView]
+    share_conditions: str
+    legal_basis: str
+    related_codes: tuple[str, ...]
+
+
+_BODY_CACHE_SIZE = 4096
+_bodies_lock = threading.Lock()
+# Per engine (so two databases in one process never share an entry), keyed by the version
+# row itself: (resource id, version row id, version number, published at).
+_bodies: weakref.WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], _Body]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _parse_body(snapshot: Mapping[str, Any]) -> _Body:
+    body = ResourceBody.model_validate(snapshot)
     items = {
         item.field: ItemView(
             field=item.field,
@@ -89,21 +112,85 @@ def published_view(session: Session, resource_id: int) -> PublishedResource:
         )
         for item in body.items
     }
-    return PublishedResource(
-        id=resource.id,
+    return _Body(
         code=body.code,
         name=body.name,
         provider_unit_id=body.provider_unit_id,
         share_type=ShareType(body.share_type),
         open_type=OpenType(body.open_type),
-        status=ResourceStatus(resource.status),
-        version=version.version,
         items=MappingProxyType(items),
-        stale=resource.stale,
-        stale_reason=resource.stale_reason,
         share_conditions=body.share_conditions,
         legal_basis=body.legal_basis,
         related_codes=tuple(body.related_codes),
+    )
+
+
+def _cached_body(session: Session, key: tuple[Any, ...]) -> _Body:
+    engine = session.get_bind().engine
+    with _bodies_lock:
+        cache = _bodies.get(engine)
+        body = cache.get(key) if cache is not None else None
+        if body is not None:
+            cache.move_to_end(key)  # type: ignore[union-attr]
+            return body
+    snapshot = session.scalar(select(ResourceVersion.snapshot).where(ResourceVersion.id == key[1]))
+    assert snapshot is not None
+    body = _parse_body(snapshot)
+    with _bodies_lock:
+        cache = _bodies.setdefault(engine, OrderedDict())
+        cache[key] = body
+        while len(cache) > _BODY_CACHE_SIZE:
+            cache.popitem(last=False)
+    return body
+
+
+def published_view(session: Session, resource_id: int) -> PublishedResource:
+    """The latest published version of a resource; 404 when it was never published.
+
+    One query per call: the resource's own state (status, stale mark) and which version is
+    the latest are always read; the version's snapshot, which never changes once
+    published, is parsed once per process and version."""
+    latest = (
+        select(ResourceVersion.id, ResourceVersion.version, ResourceVersion.published_at)
+        .where(ResourceVersion.resource_id == resource_id)
+        .order_by(ResourceVersion.version.desc())
+        .limit(1)
+        .subquery()
+    )
+    row = session.execute(
+        select(
+            Resource.id,
+            Resource.status,
+            Resource.stale,
+            Resource.stale_reason,
+            latest.c.id,
+            latest.c.version,
+            latest.c.published_at,
+        )
+        .outerjoin(latest, true())
+        .where(Resource.id == resource_id)
+    ).first()
+    if row is None:
+        raise not_found(resource_id)
+    rid, status, stale, stale_reason, version_id, version, published_at = row
+    if version_id is None:
+        raise _not_published(resource_id)
+    body = _cached_body(session, (rid, version_id, version, published_at))
+    return PublishedResource(
+        id=rid,
+        code=body.code,
+        name=body.name,
+        provider_unit_id=body.provider_unit_id,
+        share_type=body.share_type,
+        open_type=body.open_type,
+        status=ResourceStatus(status),
+        version=version,
+        items=body.items,
+        stale=bool(stale),
+        stale_reason=stale_reason,
+        share_conditions=body.share_conditions,
+        legal_basis=body.legal_basis,
+        related_codes=body.related_codes,
     )
 
 

@@ -27,10 +27,19 @@ def subject_hash(id_number: str, secret_key: str) -> str:
 
 
 def remember_subjects(
-    session: Session, secret_key: str, resource_id: int, seq: int, subjects: Iterable[Any]
+    session: Session,
+    secret_key: str,
+    resource_id: int,
+    seq: int,
+    subjects: Iterable[Any],
+    *,
+    occurred_at: datetime | None = None,
 ) -> int:
-    """Index the people one query returned records about; returns how many."""
-    entry_time = session.scalar(select(LedgerEntry.occurred_at).where(LedgerEntry.seq == seq))
+    """Index the people one query returned records about; returns how many. `occurred_at`
+    is the entry's time, read from the ledger when the caller does not have it."""
+    entry_time = occurred_at
+    if entry_time is None:
+        entry_time = session.scalar(select(LedgerEntry.occurred_at).where(LedgerEntry.seq == seq))
     hashes = {subject_hash(str(s), secret_key) for s in subjects if s}
     if hashes:
         session.execute(

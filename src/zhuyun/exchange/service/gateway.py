@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from zhuyun.catalog import service as catalog
 from zhuyun.core.db import Database
 from zhuyun.core.errors import NotFound, Unprocessable
-from zhuyun.core.ledger import Subject, record
+from zhuyun.core.ledger import LedgerEntry, Subject, record
 from zhuyun.core.masking import mask
 from zhuyun.core.secret_box import SealBroken, open_sealed, seal
 from zhuyun.exchange.connectors import Connector, ConnectorError, Filter, SelectSpec
@@ -33,6 +36,7 @@ from zhuyun.exchange.service.access import remember_subjects
 from zhuyun.exchange.service.connections import connector_for
 from zhuyun.exchange.service.policy import Consumer, Decision, Refused, decide
 from zhuyun.identity import service as identity
+from zhuyun.identity.models import OrgUnit
 from zhuyun.identity.permissions import Principal
 from zhuyun.identity.service.auth import record_refusal
 
@@ -123,60 +127,131 @@ def decode_cursor(cursor: str, width: int, secret_key: str) -> list[Any]:
     return values
 
 
-def _consumer(session: Session, principal: Principal) -> Consumer:
+_BINDING_TABLE = cast(Table, Binding.__table__)
+_SOURCE_TABLE = cast(Table, Source.__table__)
+_bindings_lock = threading.Lock()
+# The ORM objects of a binding and its source, built once per configuration: each query
+# reads the rows again (one round trip) and rebuilds them only when a column changed.
+_bindings: weakref.WeakKeyDictionary[Engine, dict[int, tuple[Any, Binding, Source]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _built(session: Session, resource_id: int, row: Any) -> tuple[Binding, Source]:
+    b_width = len(_BINDING_TABLE.columns)
+    values = tuple(row)
+    engine = session.get_bind().engine
+    with _bindings_lock:
+        cache = _bindings.setdefault(engine, {})
+        cached = cache.get(resource_id)
+        if cached is not None and cached[0] == values:
+            return cached[1], cached[2]
+    binding = Binding(**dict(zip(_BINDING_TABLE.columns.keys(), values[:b_width], strict=True)))
+    source = Source(**dict(zip(_SOURCE_TABLE.columns.keys(), values[b_width:], strict=True)))
+    with _bindings_lock:
+        cache[resource_id] = (values, binding, source)
+    return binding, source
+
+
+def _context(
+    session: Session, principal: Principal, resource_id: int
+) -> tuple[Consumer, Binding, Source]:
+    """The consumer unit, the resource's binding and its source, in one round trip."""
     if principal.unit_id is None:
         raise Refused(
             "no-unit",
             "Only staff of a unit can query shared data.",
             "只有所属单位的工作人员才能调用共享数据。",
         )
-    unit = identity.get_unit(session, principal.unit_id)
-    return Consumer(unit.id, unit.division_code, unit.division_code.endswith("00"))
-
-
-def _binding(session: Session, resource_id: int) -> tuple[Binding, Source]:
-    binding = session.scalar(select(Binding).where(Binding.resource_id == resource_id))
-    if binding is None:
+    row = session.execute(
+        select(OrgUnit.division_code, *_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
+        .select_from(OrgUnit)
+        .outerjoin(_BINDING_TABLE, _BINDING_TABLE.c.resource_id == resource_id)
+        .outerjoin(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
+        .where(OrgUnit.id == principal.unit_id)
+    ).first()
+    if row is None:
+        identity.get_unit(session, principal.unit_id)  # raises unit-not-found
+        raise AssertionError("unreachable")
+    division_code = row[0]
+    consumer = Consumer(principal.unit_id, division_code, division_code.endswith("00"))
+    if row[1] is None:
         raise NotFound(
             f"Resource {resource_id} is not bound to a source, so it cannot be queried.",
             f"资源 {resource_id} 尚未挂接数据源，无法调用。",
             code="resource-not-bound",
         )
-    source = session.get(Source, binding.source_id)
-    assert source is not None  # a foreign key
-    return binding, source
+    binding, source = _built(session, resource_id, row[1:])
+    return consumer, binding, source
 
 
-def _grants(session: Session, resource_id: int, unit_id: int) -> list[Grant]:
-    return list(
-        session.scalars(
-            select(Grant).where(Grant.resource_id == resource_id, Grant.consumer_unit_id == unit_id)
+@dataclass(frozen=True)
+class GrantView:
+    """A grant as the policy sees it, with the rows its unit used today."""
+
+    id: int
+    items: list[str]
+    clear_items: list[str]
+    purpose: str
+    valid_until: date
+    max_rows_per_query: int
+    max_rows_per_day: int
+    city_wide: bool
+    revoked_at: datetime | None
+    rows_today: int
+
+
+def _grants(session: Session, resource_id: int, unit_id: int, today: date) -> list[GrantView]:
+    """The unit's grants for the resource, never cached: a revocation counts at once."""
+    rows = session.execute(
+        select(
+            Grant.id,
+            Grant.items,
+            Grant.clear_items,
+            Grant.purpose,
+            Grant.valid_until,
+            Grant.max_rows_per_query,
+            Grant.max_rows_per_day,
+            Grant.city_wide,
+            Grant.revoked_at,
+            func.coalesce(GrantUsage.rows, 0),
         )
-    )
-
-
-def _rows_today(session: Session, grant_id: int, today: date) -> GrantUsage:
-    usage = session.scalar(
-        select(GrantUsage).where(GrantUsage.grant_id == grant_id, GrantUsage.day == today)
-    )
-    if usage is not None:
-        return usage
-    try:
-        with session.begin_nested():
-            usage = GrantUsage(grant_id=grant_id, day=today, rows=0)
-            session.add(usage)
-    except IntegrityError:  # another request created today's row first
-        usage = session.scalar(
-            select(GrantUsage).where(GrantUsage.grant_id == grant_id, GrantUsage.day == today)
+        .outerjoin(GrantUsage, and_(GrantUsage.grant_id == Grant.id, GrantUsage.day == today))
+        .where(Grant.resource_id == resource_id, Grant.consumer_unit_id == unit_id)
+        .order_by(Grant.id)
+    ).all()
+    return [
+        GrantView(
+            id=r[0],
+            items=list(r[1] or []),
+            clear_items=list(r[2] or []),
+            purpose=r[3],
+            valid_until=r[4],
+            max_rows_per_query=r[5],
+            max_rows_per_day=r[6],
+            city_wide=bool(r[7]),
+            revoked_at=r[8],
+            rows_today=int(r[9]),
         )
-    assert usage is not None
-    return usage
+        for r in rows
+    ]
 
 
 def _count_rows(session: Session, prepared: PreparedQuery, rows: int) -> None:
-    if prepared.decision.grant_id is not None:
-        usage = _rows_today(session, prepared.decision.grant_id, prepared.today)
-        usage.rows = GrantUsage.rows + rows  # an atomic increment in SQL
+    """Add the rows to the grant's count for the day: one UPSERT, atomic in SQL."""
+    if prepared.decision.grant_id is None:
+        return
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(GrantUsage).values(
+        grant_id=prepared.decision.grant_id, day=prepared.today, rows=rows
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[GrantUsage.grant_id, GrantUsage.day],
+            set_={"rows": GrantUsage.rows + statement.excluded.rows},
+        )
+    )
 
 
 def _check_fields(
@@ -241,22 +316,12 @@ def _prepare(
             "Name at least one item to read.", "请至少选择一个信息项。", code="items-required"
         )
     resource = catalog.published_view(session, request.resource_id)
-    consumer = _consumer(session, principal)
-    binding, source = _binding(session, request.resource_id)
-    decision = decide(
-        consumer,
-        resource,
-        items,
-        purpose,
-        _grants(session, request.resource_id, consumer.unit_id),
-        binding.division_field,
-        today,
-    )
+    consumer, binding, source = _context(session, principal, request.resource_id)
+    grants = _grants(session, request.resource_id, consumer.unit_id, today)
+    decision = decide(consumer, resource, items, purpose, grants, binding.division_field, today)
     if decision.grant_id is not None:
-        grant = session.get(Grant, decision.grant_id)
-        assert grant is not None
-        used = _rows_today(session, grant.id, today).rows
-        if used >= grant.max_rows_per_day:
+        grant = next(g for g in grants if g.id == decision.grant_id)
+        if grant.rows_today >= grant.max_rows_per_day:
             raise Refused(
                 "daily-limit",
                 f"Your unit used today's {grant.max_rows_per_day:,} rows of this grant.",
@@ -385,6 +450,8 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
     for batch in open_batches(session, prepared):
         raw.extend(batch)
     rows = [list(masker(row)) for row in raw]
+    _count_rows(session, prepared, len(rows))
+    # The ledger entry last: its chain lock is held until the request commits.
     entry = record(
         session,
         prepared.principal.as_actor(),
@@ -392,8 +459,7 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
         Subject("resource", prepared.request.resource_id),
         _ledger_attrs(prepared, len(rows)),
     )
-    _remember(session, secret_key, prepared, raw, entry.seq)
-    _count_rows(session, prepared, len(rows))
+    _remember(session, secret_key, prepared, raw, entry)
     next_cursor = None
     order = prepared.spec.order_by
     if order and prepared.spec.limit and len(raw) == prepared.spec.limit:
@@ -415,7 +481,7 @@ def _remember(
     secret_key: str,
     prepared: PreparedQuery,
     rows: Sequence[tuple[Any, ...]],
-    seq: int,
+    entry: LedgerEntry,
 ) -> None:
     if prepared.subject_index is None:
         return
@@ -424,8 +490,9 @@ def _remember(
         session,
         secret_key,
         prepared.request.resource_id,
-        seq,
+        entry.seq,
         (row[index] for row in rows[:MAX_SUBJECTS_REMEMBERED]),
+        occurred_at=entry.occurred_at,
     )
 
 
@@ -449,6 +516,7 @@ def stream_export(
         with database.session() as session:
             attrs = _ledger_attrs(prepared, sent)
             attrs["completed"] = completed
+            _count_rows(session, prepared, sent)
             entry = record(
                 session,
                 prepared.principal.as_actor(),
@@ -456,7 +524,6 @@ def stream_export(
                 Subject("resource", prepared.request.resource_id),
                 attrs,
             )
-            _count_rows(session, prepared, sent)
             if prepared.subject_index is not None:
                 remember_subjects(
                     session,
@@ -464,4 +531,5 @@ def stream_export(
                     prepared.request.resource_id,
                     entry.seq,
                     remembered[:MAX_SUBJECTS_REMEMBERED],
+                    occurred_at=entry.occurred_at,
                 )

@@ -11,16 +11,17 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
 from zhuyun.core.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
 from zhuyun.core.ledger import Actor, Subject, record
 from zhuyun.core.settings import Settings
-from zhuyun.identity.models import Account, ApiToken, WebSession
-from zhuyun.identity.permissions import Principal
+from zhuyun.identity.models import Account, ApiToken, RoleGrant, WebSession
+from zhuyun.identity.permissions import IMPLICIT_ROLE, AccountKind, Principal, Role, RoleScope
 from zhuyun.identity.service.accounts import (
     burn_password_check,
     find_account,
@@ -238,24 +239,64 @@ def sign_in_for_token(
 
 
 def resolve_token(session: Session, raw: str) -> tuple[Principal | None, str]:
-    """The principal behind a bearer token, or None and the reason it was refused."""
+    """The principal behind a bearer token, or None and the reason it was refused.
+
+    One round trip: the token, its account and the account's roles in one statement, read
+    afresh on every request, so a revoked or expired token or a deactivated account is
+    refused at once. `last_used_at` is written at most once per resolution window."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None, "malformed"
-    token = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
-    if token is None or not hmac.compare_digest(token.secret_hash, _digest(parts[2])):
+    rows = session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.secret_hash,
+            ApiToken.revoked_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            Account.id,
+            Account.username,
+            Account.display_name,
+            Account.kind,
+            Account.unit_id,
+            Account.is_active,
+            RoleGrant.role,
+            RoleGrant.unit_id,
+        )
+        .select_from(ApiToken)
+        .outerjoin(Account, Account.id == ApiToken.account_id)
+        .outerjoin(RoleGrant, RoleGrant.account_id == Account.id)
+        .where(ApiToken.prefix == parts[1])
+    ).all()
+    if not rows or not hmac.compare_digest(rows[0][1], _digest(parts[2])):
         return None, "forged"
-    if token.revoked_at is not None:
+    first: Any = rows[0]
+    token_id, _, revoked_at, expires_at, last_used_at = first[:5]
+    account_id, username, display_name, kind, unit_id, is_active = first[5:11]
+    if revoked_at is not None:
         return None, "revoked"
     now = utcnow()
-    if token.expires_at is not None and token.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         return None, "expired"
-    account = session.get(Account, token.account_id)
-    if account is None or not account.is_active:
+    if account_id is None or not is_active:
         return None, "inactive"
-    if token.last_used_at is None or now - token.last_used_at > _TOKEN_LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return principal_for(account, via="token", token_id=token.id), "ok"
+    if last_used_at is None or now - last_used_at > _TOKEN_LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    scopes = {RoleScope(Role(row[11]), row[12]) for row in rows if row[11] is not None}
+    implicit = IMPLICIT_ROLE[AccountKind(kind)]
+    if implicit is not None:
+        scopes.add(RoleScope(implicit, None))
+    principal = Principal(
+        account_id=account_id,
+        username=username,
+        display_name=display_name,
+        kind=AccountKind(kind),
+        unit_id=unit_id,
+        roles=frozenset(scopes),
+        via="token",
+        token_id=token_id,
+    )
+    return principal, "ok"
 
 
 def list_tokens(session: Session, account_id: int) -> Sequence[ApiToken]:
