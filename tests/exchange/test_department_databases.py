@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.exchange.conftest import PEOPLE, SqlServer
 from tests.helpers import api_token
+from zhuyun.core.settings import Settings
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
 
@@ -247,3 +248,39 @@ def test_allowed_hosts_match_names_and_cidr_ranges() -> None:
     assert not host_allowed("db.gongan.gy.gov.evil.org", allowed)
     assert host_allowed("[::1]", allowed)
     assert host_allowed(None, allowed)  # a file or a local socket
+
+
+@pytest.mark.parametrize(
+    ("kind", "location"),
+    [
+        ("csv", "/etc/passwd"),
+        ("sqlite", "sqlite:////etc/zhuyun-elsewhere.sqlite"),
+        ("parquet", "{sources}/../../outside.parquet"),
+    ],
+)
+def test_a_file_source_outside_the_allowed_folders_is_refused(
+    client: TestClient, demo_city: DemoResult, demo_settings: Settings, kind: str, location: str
+) -> None:
+    police = _token(client, demo_city, "gongan.data")
+    response = client.post(
+        "/api/exchange/sources",
+        headers=police,
+        json={"name": f"越界-{uuid.uuid4().hex[:6]}", "kind": kind,
+              "location": location.format(sources=demo_settings.sources_dir)},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["code"] == "source-path-not-allowed"
+
+
+def test_a_file_source_inside_the_data_folder_is_accepted(
+    client: TestClient, demo_city: DemoResult, demo_settings: Settings
+) -> None:
+    police = _token(client, demo_city, "gongan.data")
+    inside = (demo_settings.sources_dir / "gongan.sqlite").resolve()
+    response = client.post(
+        "/api/exchange/sources",
+        headers=police,
+        json={"name": f"户籍副本-{uuid.uuid4().hex[:6]}", "kind": "sqlite",
+              "location": f"sqlite:///{inside}"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text

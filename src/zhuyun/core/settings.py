@@ -49,9 +49,18 @@ class Settings(BaseSettings):
     # a registered source can never make the platform reach into arbitrary networks.
     source_hosts: str = "127.0.0.1,localhost,::1"
 
+    # Folders on this server that file and SQLite sources may live in (comma-separated);
+    # empty means the data dir's sources/ folder, so no source can read the server's files.
+    source_dirs: str = ""
+
     @property
     def source_host_list(self) -> tuple[str, ...]:
         return tuple(h.strip() for h in self.source_hosts.split(",") if h.strip())
+
+    @property
+    def source_dir_list(self) -> tuple[Path, ...]:
+        named = [Path(d.strip()) for d in self.source_dirs.split(",") if d.strip()]
+        return tuple(named or [self.sources_dir])
     secure_cookies: bool = False
     sql_echo: bool = False
 

@@ -61,6 +61,7 @@ def register_demo_sources(
                 kind=SourceKind.SQLITE,
                 location=f"sqlite:///{(sources_dir / database.file_name).resolve()}",
             ),
+            source_dirs=(sources_dir,),
         )
         registered[database.department] = source.id
     bound = 0

@@ -124,7 +124,13 @@ def register_source(
         raise Forbidden("Name the unit the source belongs to.", "请指定数据源所属单位。")
     draft = sources.SourceDraft(body.name, body.kind, body.location, body.options, body.secret)
     source = sources.register_source(
-        session, principal, _key(settings), unit_id, draft, source_hosts=settings.source_host_list
+        session,
+        principal,
+        _key(settings),
+        unit_id,
+        draft,
+        source_hosts=settings.source_host_list,
+        source_dirs=settings.source_dir_list,
     )
     return _source_public(source)
 

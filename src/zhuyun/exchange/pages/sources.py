@@ -152,6 +152,7 @@ def register_source(
             unit_id,
             draft,
             source_hosts=settings.source_host_list,
+            source_dirs=settings.source_dir_list,
         )
     except Problem as problem:
         session.rollback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,6 +85,26 @@ def host_allowed(host: str | None, allowed: Sequence[str]) -> bool:
     return False
 
 
+def path_allowed(path: Path, allowed: Sequence[Path]) -> bool:
+    """Whether a file lies inside one of the allowed folders, after resolving links and `..`."""
+    target = path.expanduser().resolve()
+    return any(target.is_relative_to(folder.expanduser().resolve()) for folder in allowed)
+
+
+FILE_KINDS = {SourceKind.CSV, SourceKind.PARQUET, SourceKind.XLSX}
+
+
+def _path_of(kind: SourceKind, location: str) -> Path | None:
+    """The file a SQLite, CSV, Parquet or XLSX source reads; None for servers."""
+    if kind == SourceKind.SQLITE:
+        try:
+            database = make_url(location).database
+        except ArgumentError:
+            return None
+        return Path(database) if database and database != ":memory:" else None
+    return Path(location) if kind in FILE_KINDS else None
+
+
 def _host_of(kind: SourceKind, location: str) -> str | None:
     if kind in DATABASE_KINDS:
         try:
@@ -129,6 +150,7 @@ def register_source(
     draft: SourceDraft,
     *,
     source_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    source_dirs: Sequence[Path] = (),
 ) -> Source:
     """Register a unit's source; its credentials are sealed, nothing is copied."""
     identity.get_unit(session, unit_id)
@@ -142,6 +164,14 @@ def register_source(
         )
     location = _check_location(draft.kind, draft.location)
     host = _host_of(draft.kind, location)
+    path = _path_of(draft.kind, location)
+    if path is not None and not path_allowed(path, source_dirs):
+        raise Unprocessable(
+            "File and SQLite sources must lie in a folder the platform admin allows "
+            "(ZHUYUN_SOURCE_DIRS).",
+            "文件和 SQLite 数据源须位于平台管理员允许的目录内（ZHUYUN_SOURCE_DIRS）。",
+            code="source-path-not-allowed",
+        )
     if not host_allowed(host, source_hosts):
         raise Unprocessable(
             f"Sources may not point at {host}: ask the platform admin to add it to "
