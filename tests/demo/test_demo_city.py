@@ -8,9 +8,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
+from tests.helpers import api_token
 from zhuyun.cli import app as cli
 from zhuyun.core.db import Database
 from zhuyun.core.divisions import guiyang_division
@@ -21,6 +23,7 @@ from zhuyun.demo.departments import city_departments, district_departments
 from zhuyun.demo.scale import ScaleName, get_scale
 from zhuyun.demo.sources import SOURCES, build_sources
 from zhuyun.identity.models import OrgUnit
+from zhuyun.identity.permissions import Role
 
 REAL_DISTRICTS = {
     "520102": "南明区", "520103": "云岩区", "520111": "花溪区", "520112": "乌当区",
@@ -174,3 +177,20 @@ def test_an_unknown_scale_is_refused_with_a_clear_message() -> None:
     result = CliRunner().invoke(cli, ["demo", "--scale", "huge", "--no-serve"])
     assert result.exit_code == 2
     assert "test, small or city" in result.output
+
+
+def test_the_demo_city_has_a_sharing_history_a_citizen_can_see(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    citizen = api_token(client, demo_city, Role.CITIZEN)
+    mine = client.get("/api/exchange/my-access", headers=citizen).json()
+    assert mine["count"] >= 1
+    assert any(entry["unit_name"] == "贵阳市大数据发展管理局" for entry in mine["data"])
+    stats = client.get("/api/exchange/statistics").json()
+    assert sum(unit["queries"] for unit in stats) >= 4
+    bureau = api_token(client, demo_city, Role.PLATFORM_ADMIN)
+    statuses = {
+        a["status"]
+        for a in client.get("/api/exchange/applications", headers=bureau).json()["data"]
+    }
+    assert {"approved", "rejected", "pending"} <= statuses

@@ -37,6 +37,7 @@ from zhuyun.demo.scale import (
     get_scale,
     streets_in_scale,
 )
+from zhuyun.demo.sharing import seed_sharing_history
 from zhuyun.demo.sources import SourcesSummary, build_sources
 from zhuyun.identity import service as identity
 from zhuyun.identity.models import OrgUnit
@@ -148,6 +149,14 @@ def build_demo(
             )
             result.resources = len(resources)
             report("资源目录 catalog", 1, 1)
+        with database.session() as session:
+            citizen = result.account(Role.CITIZEN)
+            seed_sharing_history(
+                session,
+                settings.secret_key.get_secret_value(),
+                citizen.username,
+                settings.review_working_days,
+            )
         with database.session() as session:
             _store_figures(session, summary)
             result.units = len(units)

@@ -174,27 +174,29 @@ def _covering_grant(
             f"Items {', '.join(conditional)} are shared on conditions: apply for a grant first.",
             f"信息项 {'、'.join(conditional)} 为有条件共享，请先提交共享申请并获批准。",
         )
-    unrevoked = [g for g in grants if g.revoked_at is None]
-    if not unrevoked:
+    # The grants for this purpose explain a refusal best: revoked, expired, or other purposes.
+    same_purpose = [g for g in grants if _same_purpose(g.purpose, purpose)]
+    unrevoked = [g for g in same_purpose if g.revoked_at is None]
+    if same_purpose and not unrevoked:
         raise Refused(
             "grant-revoked",
-            "Your unit's grant for this resource has been revoked.",
-            "本单位对该资源的共享授权已被撤销。",
+            "Your unit's grant for this resource and purpose has been revoked.",
+            "本单位对该资源、该用途的共享授权已被撤销。",
         )
-    live = [g for g in unrevoked if g.valid_until >= today]
-    if not live:
+    for_purpose = [g for g in unrevoked if g.valid_until >= today]
+    if unrevoked and not for_purpose:
         raise Refused(
             "grant-expired",
-            "Your unit's grant for this resource has expired.",
-            "本单位对该资源的共享授权已过期。",
+            "Your unit's grant for this resource and purpose has expired.",
+            "本单位对该资源、该用途的共享授权已过期。",
         )
-    for_purpose = [g for g in live if _same_purpose(g.purpose, purpose)]
     if not for_purpose:
-        granted = "; ".join(sorted({g.purpose for g in live}))
+        live = [g for g in grants if g.revoked_at is None and g.valid_until >= today]
+        granted = "; ".join(sorted({g.purpose for g in live})) or "无"
         raise Refused(
             "grant-purpose",
-            f"The grant covers other purposes only: {granted}.",
-            f"授权的用途不包括此次用途；已获批用途：{granted}。",
+            f"No live grant covers this purpose; granted purposes: {granted}.",
+            f"没有覆盖此次用途的有效授权；已获批用途：{granted}。",
         )
     for grant in for_purpose:
         if set(conditional) <= set(grant.items):
