@@ -20,6 +20,7 @@ from zhuyun.exchange import pages as exchange_pages
 from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
+from zhuyun.opendata import api as opendata_api
 from zhuyun.web import api as web_api
 from zhuyun.web import pages as web_pages
 from zhuyun.web.rendering import problem_page
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_api.router,
         catalog_api.router,
         exchange_api.router,
+        opendata_api.router,
         web_pages.router,
         identity_pages.router,
         catalog_pages.router,

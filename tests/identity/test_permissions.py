@@ -25,6 +25,11 @@ PUBLIC_ROUTES = {
     "GET /api/catalog/dcat.ttl",
     "GET /api/catalog/dcat.jsonld",
     "GET /api/exchange/statistics",
+    # the open-data portal's CKAN-compatible Action API
+    "GET /api/3/action/{action}",
+    "POST /api/3/action/{action}",
+    "GET /api/action/{action}",
+    "POST /api/action/{action}",
 }
 
 
