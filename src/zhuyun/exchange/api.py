@@ -275,7 +275,7 @@ def query(
     if request.format == OutputFormat.JSON:
         page = gateway.run_page(session, _key(settings), prepared)
         return QueryOut(resource_id=body.resource_id, **page.__dict__)
-    started = gateway.open_batches(session, prepared)
+    started = gateway.open_export(session, prepared)
     session.commit()  # the stream outlives this request's unit of work
     batches = gateway.stream_export(get_database(http_request), _key(settings), prepared, started)
     columns = list(request.items)

@@ -1,5 +1,10 @@
 """Streaming writers for the gateway's answers: CSV, Arrow IPC and Parquet, batch by batch,
-so an export of a million rows never sits in memory."""
+so an export of a million rows never sits in memory.
+
+A batch is either a list of row tuples or a pyarrow RecordBatch (the Arrow path of bulk
+exports, whose values never pass through Python one by one). Both give the same bytes for
+CSV — Python's `csv` dialect: minimal quoting, CRLF, `str()` of each value — and the same
+Arrow types for Arrow IPC and Parquet."""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 Batch = Sequence[tuple[Any, ...]]
+AnyBatch: TypeAlias = Batch | pa.RecordBatch
 
 
 class OutputFormat(StrEnum):
@@ -44,13 +51,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def csv_stream(columns: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
+def csv_stream(columns: Sequence[str], batches: Iterable[AnyBatch]) -> Iterator[bytes]:
     """UTF-8 CSV with a BOM, so Excel opens Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(columns)
     for batch in batches:
+        if isinstance(batch, pa.RecordBatch):
+            head = buffer.getvalue()
+            if head:
+                yield head.encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+            if batch.num_rows:
+                yield csv_bytes(batch)
+            continue
         writer.writerows(batch)
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
@@ -58,6 +74,48 @@ def csv_stream(columns: Sequence[str], batches: Iterable[Batch]) -> Iterator[byt
     rest = buffer.getvalue()
     if rest:
         yield rest.encode("utf-8")
+
+
+_NEEDS_QUOTES = '[,"\r\n]'
+
+
+def _csv_field(array: pa.Array) -> pa.Array:
+    """One column as `csv.writer` writes it: `str()` of the value, quoted when it holds a
+    comma, a quote or a line break, quotes doubled; None as nothing."""
+    kind = array.type
+    if pa.types.is_boolean(kind):
+        text = pc.if_else(array, "True", "False")
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = array.cast(pa.string())
+    elif (
+        pa.types.is_integer(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_date32(kind)
+        or pa.types.is_date64(kind)
+    ):
+        return pc.fill_null(array.cast(pa.string()), "")
+    else:
+        raise TypeError(f"no CSV rendering of {kind} on the Arrow path")
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    text = pc.if_else(pc.match_substring_regex(text, _NEEDS_QUOTES), quoted, text)
+    return pc.fill_null(text, "")
+
+
+def csv_bytes(batch: pa.RecordBatch) -> bytes:
+    """The rows of a RecordBatch as `csv.writer` writes them (QUOTE_MINIMAL, CRLF)."""
+    fields = [_csv_field(column) for column in batch.columns]
+    if len(fields) == 1:
+        # csv.writer quotes a lone empty field, so that the row is not an empty line
+        fields = [pc.if_else(pc.equal(fields[0], ""), '""', fields[0])]
+    rows = pc.binary_join_element_wise(*fields, ",")
+    lines = pc.binary_join_element_wise(rows, "\r\n", "")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    offsets = pa.Array.from_buffers(
+        pa.int32(), len(lines) + 1, [None, lines.buffers()[1]], offset=lines.offset
+    )
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    return lines.buffers()[2][start:end].to_pybytes()
 
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -121,6 +179,37 @@ def _record_batch(schema: pa.Schema, data_types: Sequence[str], batch: Batch) ->
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def _output_column(array: pa.Array, target: pa.DataType) -> pa.Array:
+    if array.type == target:
+        return array
+    if pa.types.is_decimal(array.type) and pa.types.is_floating(target):
+        # through the decimal text: a direct cast is not always the nearest double,
+        # float(Decimal) is
+        return array.cast(pa.string()).cast(target)
+    if pa.types.is_string(target) and not (
+        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    ):
+        return _csv_text(array)
+    return array.cast(target)
+
+
+def _csv_text(array: pa.Array) -> pa.Array:
+    """A non-text column as text, as `str()` gives it (a text item stored as a number)."""
+    if pa.types.is_boolean(array.type):
+        return pc.if_else(array, "True", "False")
+    return array.cast(pa.string())
+
+
+def _as_output(schema: pa.Schema, data_types: Sequence[str], batch: AnyBatch) -> pa.RecordBatch:
+    if not isinstance(batch, pa.RecordBatch):
+        return _record_batch(schema, data_types, batch)
+    arrays = [
+        _output_column(column, field.type)
+        for column, field in zip(batch.columns, schema, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 class _Sink(io.RawIOBase):
     """A write-only file whose bytes are taken out after each batch."""
 
@@ -141,25 +230,25 @@ class _Sink(io.RawIOBase):
 
 
 def arrow_stream(
-    columns: Sequence[str], data_types: Sequence[str], batches: Iterable[Batch]
+    columns: Sequence[str], data_types: Sequence[str], batches: Iterable[AnyBatch]
 ) -> Iterator[bytes]:
     schema = arrow_schema(columns, data_types)
     sink = _Sink()
     with ipc.new_stream(sink, schema) as writer:
         for batch in batches:
-            writer.write_batch(_record_batch(schema, data_types, batch))
+            writer.write_batch(_as_output(schema, data_types, batch))
             yield sink.take()
     yield sink.take()
 
 
 def parquet_stream(
-    columns: Sequence[str], data_types: Sequence[str], batches: Iterable[Batch]
+    columns: Sequence[str], data_types: Sequence[str], batches: Iterable[AnyBatch]
 ) -> Iterator[bytes]:
     """One Parquet row group per batch, written as it comes."""
     schema = arrow_schema(columns, data_types)
     sink = _Sink()
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for batch in batches:
-            writer.write_batch(_record_batch(schema, data_types, batch))
+            writer.write_batch(_as_output(schema, data_types, batch))
             yield sink.take()
     yield sink.take()
