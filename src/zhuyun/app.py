@@ -21,6 +21,7 @@ from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
 from zhuyun.opendata import api as opendata_api
+from zhuyun.opendata import pages as opendata_pages
 from zhuyun.web import api as web_api
 from zhuyun.web import pages as web_pages
 from zhuyun.web.rendering import problem_page
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_pages.router,
         catalog_pages.router,
         exchange_pages.router,
+        opendata_pages.router,
     ):
         app.include_router(router)
 

@@ -30,6 +30,9 @@ PUBLIC_ROUTES = {
     "POST /api/3/action/{action}",
     "GET /api/action/{action}",
     "POST /api/action/{action}",
+    # the open-data portal's public pages
+    "GET /opendata",
+    "GET /opendata/datasets/{name}",
 }
 
 

@@ -43,11 +43,15 @@ def test_a_dataset_carries_ckans_fields_and_none_of_the_internal_sharing_rules(
         assert key in dataset
     assert dataset["organization"]["title"] == "贵阳市市场监督管理局"
     resource = dataset["resources"][0]
-    assert resource["datastore_active"] is True and resource["format"] == "CSV"
+    assert resource["format"] == "CSV"
+    assert resource["url"].endswith(f"/opendata/datasets/{hit['name']}")  # its portal page
     assert portal.action.resource_show(id=resource["id"])["id"] == resource["id"]
     text = json.dumps(dataset, ensure_ascii=False)
     for internal in ("share_type", "share_conditions", "legal_basis", "mask_kind", "sensitivity"):
         assert internal not in text
+    market = portal.action.package_search(q="市场主体登记")["results"][0]
+    fields = {f["id"] for f in market["resources"][0]["fields"]}
+    assert "credit_code" in fields and "legal_rep_id_number" not in fields  # sensitive
 
 
 def test_search_filters_and_facets_like_ckan(portal: ckanapi.RemoteCKAN) -> None:
@@ -103,3 +107,23 @@ def test_the_ckanapi_command_line_dumps_every_dataset(
     dumped = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
     names = httpx.get(f"{live_server}/api/3/action/package_list").json()["result"]
     assert sorted(d["name"] for d in dumped) == sorted(names)
+
+
+def test_anyone_browses_the_portal_and_reads_a_dataset_page(
+    live_server: str, demo_city: DemoResult
+) -> None:
+    home = httpx.get(f"{live_server}/opendata", headers={"accept": "text/html"})
+    assert home.status_code == 200
+    assert "开放数据" in home.text and "营业执照电子证照信息" in home.text
+    assert "人口基础信息" not in home.text
+    found = httpx.get(f"{live_server}/opendata", params={"q": "营业执照"})
+    assert "营业执照电子证照信息" in found.text
+    assert "市场监管行政处罚信息" not in found.text
+    name = httpx.get(
+        f"{live_server}/api/3/action/package_search", params={"q": "营业执照"}
+    ).json()["result"]["results"][0]["name"]
+    page = httpx.get(f"{live_server}/opendata/datasets/{name}")
+    assert page.status_code == 200
+    assert "统一社会信用代码" in page.text and f"package_show?id={name}" in page.text
+    missing = httpx.get(f"{live_server}/opendata/datasets/zy-000000-000000")
+    assert missing.status_code == 404 and "没有名为" in missing.text

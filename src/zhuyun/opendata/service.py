@@ -33,6 +33,8 @@ from zhuyun.catalog.vocab import (
 )
 
 PUBLIC_OPEN_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
+# Items a dataset opens: sensitive and secret ones (ID numbers, phones …) never are.
+OPENED_SENSITIVITIES = (Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value)
 MAX_DATASETS = 5_000  # the catalog a portal serves at once; searched and faceted in memory
 CKAN_VERSION = "2.10.4"  # the Action API generation whose shapes these follow
 LICENSE = {"license_id": "cc-by", "license_title": "知识共享署名 4.0（CC BY 4.0）"}
@@ -97,7 +99,7 @@ def resource_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
     fields = [
         {"id": item["field"], "type": item["data_type"], "info": {"label": item["name"]}}
         for item in version.snapshot.get("items", [])
-        if item.get("sensitivity") != Sensitivity.SECRET.value
+        if item.get("sensitivity") in OPENED_SENSITIVITIES
     ]
     fmt = version.snapshot.get("format") or ResourceFormat.DATABASE.value
     return {
@@ -105,11 +107,13 @@ def resource_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
         "package_id": str(version.resource_id),
         "name": f"{version.name}（数据）",
         "description": version.snapshot.get("summary", ""),
+        # Downloads and datastore_search through the gateway's open policy are still to come:
+        # until then the resource points at the dataset's page and says it has no datastore.
         "format": "CSV",
         "mimetype": "text/csv",
-        "url": f"{base_url}/opendata/datasets/{name}/data.csv",
-        "url_type": "datastore",
-        "datastore_active": True,
+        "url": f"{base_url}/opendata/datasets/{name}",
+        "url_type": None,
+        "datastore_active": False,
         "state": "active",
         "position": 0,
         "created": _time(version.published_at),

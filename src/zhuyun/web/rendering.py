@@ -23,7 +23,13 @@ from zhuyun.core.csrf import CSRF_COOKIE, csrf_token_for
 from zhuyun.core.errors import Problem, Unauthorized
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TEMPLATE_PACKAGES = ("zhuyun.web", "zhuyun.identity", "zhuyun.catalog", "zhuyun.exchange")
+TEMPLATE_PACKAGES = (
+    "zhuyun.web",
+    "zhuyun.identity",
+    "zhuyun.catalog",
+    "zhuyun.exchange",
+    "zhuyun.opendata",
+)
 
 
 @dataclass(frozen=True)
