@@ -5,7 +5,9 @@ order and limits — on PostgreSQL, MariaDB and SQLite department servers."""
 
 from __future__ import annotations
 
+import csv
 import io
+import random
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +23,9 @@ from tests.exchange.test_gateway import ledger, resource_of
 from tests.helpers import api_token
 from zhuyun.core.db import Database
 from zhuyun.demo.builder import DemoResult
-from zhuyun.exchange.connectors import SelectSpec
+from zhuyun.exchange.connectors import Filter, SelectSpec
 from zhuyun.exchange.connectors.sql import SqlConnector
+from zhuyun.exchange.formats import csv_bytes
 from zhuyun.identity.permissions import Role
 
 ITEMS = ["id", "id_number", "name", "district", "born", "income"]
@@ -227,3 +230,50 @@ def test_demo_sqlite_exports_are_unchanged(
         client, handler, monkeypatch, arrow_calls, format="parquet", **body
     )
     assert pq.read_table(io.BytesIO(by_arrow)).equals(pq.read_table(io.BytesIO(by_rows)))
+
+
+def test_the_connector_offers_an_arrow_path_only_where_it_answers_exactly(
+    sql_server: SqlServer,
+) -> None:
+    connector = SqlConnector(sql_server.config())
+    try:
+        by_id = SelectSpec("people", ["id", "district", "income"], order_by=[("id", False)])
+        stream = connector.select_arrow(by_id)
+        if sql_server.kind != "postgresql":
+            assert stream is None  # MySQL and SQLite keep the row path for now
+            return
+        assert stream is not None
+        with stream:
+            table = pa.Table.from_batches(list(stream))
+        with connector.select(by_id) as rows:
+            expected = [row for batch in rows for row in batch]
+        assert [tuple(row.values()) for row in table.to_pylist()] == expected
+        # text order follows the source's collation: the row path keeps it
+        by_text = SelectSpec("people", ["id"], order_by=[("id_number", False)])
+        assert connector.select_arrow(by_text) is None
+        ranged = SelectSpec("people", ["id"], [Filter("name", "range", low="a", high="b")])
+        assert connector.select_arrow(ranged) is None
+    finally:
+        connector.close()
+
+
+def test_csv_of_record_batches_is_what_csv_writer_writes() -> None:
+    """Quotes, commas, line breaks, empty strings, None, a lone empty field, slices."""
+    pool = ["a,b", 'x"y', "", None, " sp ", "line\nbreak", "\r", "中文", "plain", '"']
+    randomness = random.Random(7)
+    for width in (1, 2, 3):
+        for _ in range(200):
+            rows = [
+                tuple(randomness.choice([*pool, str(i)]) for _ in range(width))
+                for i in range(randomness.randint(1, 6))
+            ]
+            if width == 2:
+                rows = [(randomness.choice([1, None, -5]), row[1]) for row in rows]
+            batch = pa.RecordBatch.from_arrays(
+                [pa.array(column) for column in zip(*rows, strict=True)],
+                names=[f"c{i}" for i in range(width)],
+            )
+            for start in range(len(rows)):
+                written = io.StringIO()
+                csv.writer(written).writerows(rows[start:])
+                assert csv_bytes(batch.slice(start)) == written.getvalue().encode(), rows

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
@@ -76,37 +77,56 @@ def csv_stream(columns: Sequence[str], batches: Iterable[AnyBatch]) -> Iterator[
         yield rest.encode("utf-8")
 
 
-_NEEDS_QUOTES = '[,"\r\n]'
+_SPECIAL = (b",", b'"', b"\r", b"\n")  # what makes csv.writer quote a field
 
 
-def _csv_field(array: pa.Array) -> pa.Array:
+def _csv_field(array: pa.Array) -> tuple[pa.Array, bool]:
     """One column as `csv.writer` writes it: `str()` of the value, quoted when it holds a
-    comma, a quote or a line break, quotes doubled; None as nothing."""
+    comma, a quote or a line break, quotes doubled; None as nothing. The flag says whether
+    any value was quoted."""
     kind = array.type
     if pa.types.is_boolean(kind):
         text = pc.if_else(array, "True", "False")
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = array.cast(pa.string())
     elif (
-        pa.types.is_integer(kind)
+        pa.types.is_null(kind)
+        or pa.types.is_integer(kind)
         or pa.types.is_decimal(kind)
         or pa.types.is_date32(kind)
         or pa.types.is_date64(kind)
     ):
-        return pc.fill_null(array.cast(pa.string()), "")
+        return pc.fill_null(array.cast(pa.string()), ""), False
     else:
         raise TypeError(f"no CSV rendering of {kind} on the Arrow path")
+    data = text.buffers()[2]
+    raw = b"" if data is None else data.to_pybytes()
+    if not any(special in raw for special in _SPECIAL):  # the usual case: nothing to quote
+        return pc.fill_null(text, ""), False
+    needs = pc.match_substring_regex(text, '[,"\r\n]')
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    text = pc.if_else(pc.match_substring_regex(text, _NEEDS_QUOTES), quoted, text)
-    return pc.fill_null(text, "")
+    return pc.fill_null(pc.if_else(needs, quoted, text), ""), True
+
+
+_CSV_PLAIN = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol="\r\n")
 
 
 def csv_bytes(batch: pa.RecordBatch) -> bytes:
     """The rows of a RecordBatch as `csv.writer` writes them (QUOTE_MINIMAL, CRLF)."""
-    fields = [_csv_field(column) for column in batch.columns]
+    rendered = [_csv_field(column) for column in batch.columns]
+    fields = [field for field, _ in rendered]
     if len(fields) == 1:
         # csv.writer quotes a lone empty field, so that the row is not an empty line
-        fields = [pc.if_else(pc.equal(fields[0], ""), '""', fields[0])]
+        empty = pc.equal(fields[0], "")
+        if pc.any(empty).as_py():
+            fields = [pc.if_else(empty, '""', fields[0])]
+            rendered = [(fields[0], True)]
+    if not any(quoted for _, quoted in rendered):
+        # nothing quoted: pyarrow's writer, told never to quote, writes exactly these fields
+        out = pa.BufferOutputStream()
+        names = [f"c{i}" for i in range(len(fields))]
+        pa_csv.write_csv(pa.RecordBatch.from_arrays(fields, names=names), out, _CSV_PLAIN)
+        return out.getvalue().to_pybytes()
     rows = pc.binary_join_element_wise(*fields, ",")
     lines = pc.binary_join_element_wise(rows, "\r\n", "")
     if isinstance(lines, pa.ChunkedArray):

@@ -131,6 +131,10 @@ def _source_url(config: SourceConfig) -> URL:
     return url
 
 
+class _NoArrowPath(Exception):
+    """The scanner cannot answer this query where the row path can."""
+
+
 @dataclass(frozen=True)
 class _Reflected:
     table: Table
@@ -307,7 +311,10 @@ class SqlConnector:
         checked, _ = self._checked(spec)
         if not arrow_supported(self.config.kind, checked):
             return None
-        return prime_arrow(self._arrow_stream(spec, checked, timeout_s, batch_size))
+        try:
+            return prime_arrow(self._arrow_stream(spec, checked, timeout_s, batch_size))
+        except _NoArrowPath:
+            return None
 
     def _arrow_stream(
         self, spec: SelectSpec, checked: CheckedSpec, timeout_s: float, batch_size: int
@@ -319,7 +326,9 @@ class SqlConnector:
         except duckdb.CatalogException:
             self._forget(spec.table)
             self._checked(spec)  # raises UnknownTable / UnknownColumn when it is gone
-            raise SourceUnavailable(self._label, "the table changed", "数据表已变化") from None
+            # DuckDB does not see the table where SQLAlchemy does (e.g. a search_path
+            # other than public): the row path answers instead
+            raise _NoArrowPath from None
         except duckdb.Error as exc:
             reason = self._reason(exc)
             log.warning("source %s failed: %s", self._label, reason)
