@@ -7,6 +7,12 @@ otherwise — over a canonical JSON form that includes the previous entry's hash
 entry's own sequence number, so editing, deleting or reordering an entry breaks the chain at
 that entry. Writers serialise on the chain head: PostgreSQL through a transaction-scoped
 advisory lock, SQLite through its single writer (`BEGIN IMMEDIATE`, see `core.db`).
+
+Under that lock an append is one statement in the common case: the process remembers the
+head it last wrote or read, and the entry is inserted only if that is still the head in the
+database (no entry after it, and its hash unchanged). The remembered head is a hint, never
+trusted: when another process appended, or a transaction that appended rolled back, the
+insert writes nothing, and the head is read and the entry sealed again.
 """
 
 from __future__ import annotations
@@ -14,12 +20,26 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Integer, String, Table, func, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from zhuyun.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -140,9 +160,12 @@ def seal(entry: LedgerEntry) -> str:
     return hashlib.new(entry.algorithm, _canonical(entry)).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _lock_chain(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_CHAIN, {"key": _ADVISORY_LOCK_KEY})
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -150,6 +173,16 @@ def _head(session: Session) -> tuple[int, str]:
         select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
     ).first()
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+_known_heads: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKeyDictionary()
+"""Per engine, the head this process last saw: a hint checked by the insert, see above."""
+
+
+def _seal_entry(entry: LedgerEntry, head_seq: int, head_hash: str) -> None:
+    entry.seq = head_seq + 1
+    entry.prev_hash = head_hash
+    entry.hash = seal(entry)
 
 
 def record(
@@ -162,10 +195,13 @@ def record(
     case_id: str | None = None,
 ) -> LedgerEntry:
     """Append a sealed entry inside the caller's transaction; it commits or rolls back with it."""
-    _lock_chain(session)
-    head_seq, head_hash = _head(session)
+    # Statements go to the session's connection (its transaction) without the ORM's
+    # execution machinery: they are plain Core statements on one table.
+    connection = session.connection()
+    _lock_chain(connection)
+    session.flush()  # pending changes reach the database under the lock, as they always did
+    engine = connection.engine
     entry = LedgerEntry(
-        seq=head_seq + 1,
         occurred_at=utcnow(),
         case_id=(case_id or subject.key)[:_KEY_LENGTH],
         activity=activity,
@@ -177,12 +213,20 @@ def record(
         subject_id=str(subject.id)[:_KEY_LENGTH],
         attrs=_normalise_attrs(attrs),
         algorithm=HASH_ALGORITHM,
-        prev_hash=head_hash,
     )
-    entry.hash = seal(entry)
     # A Core insert, not the unit of work: the entry is written now, in order, and never
     # updated, so it needs none of the ORM's change tracking (that halves the chain's cost).
-    session.execute(_INSERT, [_row(entry)])
+    known = _known_heads.get(engine)
+    written = False
+    if known is not None:
+        _seal_entry(entry, *known)
+        row = _row(entry)
+        row["head_seq"], row["head_hash"] = known
+        written = connection.execute(_INSERT_AFTER_HEAD, row).rowcount == 1
+    if not written:
+        _seal_entry(entry, *_head(session))
+        connection.execute(_INSERT, [_row(entry)])
+    _known_heads[engine] = (entry.seq, entry.hash)
     return entry
 
 
@@ -193,6 +237,22 @@ _COLUMNS = tuple(column.key for column in _TABLE.columns)
 
 def _row(entry: LedgerEntry) -> dict[str, Any]:
     return {key: getattr(entry, key) for key in _COLUMNS}
+
+
+def _insert_after_head() -> Any:
+    """INSERT … SELECT the entry WHERE the remembered head is still the chain's head: no
+    entry after it, and its hash unchanged."""
+    head_seq = bindparam("head_seq", type_=_TABLE.c.seq.type)
+    head_hash = bindparam("head_hash", type_=_TABLE.c.hash.type)
+    values = select(*(bindparam(c.key, type_=c.type) for c in _TABLE.columns)).where(
+        ~exists().where(_TABLE.c.seq > head_seq),
+        exists().where(_TABLE.c.seq == head_seq, _TABLE.c.hash == head_hash),
+    )
+    statement = insert(_TABLE).from_select(list(_COLUMNS), values)
+    return statement.execution_options(preserve_rowcount=True)
+
+
+_INSERT_AFTER_HEAD = _insert_after_head()
 
 
 @dataclass

@@ -11,13 +11,17 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from zhuyun.core.ledger import LedgerEntry
 from zhuyun.exchange.models import AccessSubject
+
+# A Core insert of the table: the ORM's bulk insert would also ask for the new ids back,
+# which nothing reads.
+_INSERT_SUBJECTS = insert(cast(Table, AccessSubject.__table__))
 
 
 def subject_hash(id_number: str, secret_key: str) -> str:
@@ -43,7 +47,7 @@ def remember_subjects(
     hashes = {subject_hash(str(s), secret_key) for s in subjects if s}
     if hashes:
         session.execute(
-            insert(AccessSubject),
+            _INSERT_SUBJECTS,
             [
                 {"subject_hash": h, "ledger_seq": seq, "resource_id": resource_id,
                  "occurred_at": entry_time}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
@@ -238,6 +238,29 @@ def sign_in_for_token(
     return issue_token(session, actor, account, token_name, expires_in_days)
 
 
+_TOKEN_QUERY = (
+    select(
+        ApiToken.id,
+        ApiToken.secret_hash,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        Account.id,
+        Account.username,
+        Account.display_name,
+        Account.kind,
+        Account.unit_id,
+        Account.is_active,
+        RoleGrant.role,
+        RoleGrant.unit_id,
+    )
+    .select_from(ApiToken)
+    .outerjoin(Account, Account.id == ApiToken.account_id)
+    .outerjoin(RoleGrant, RoleGrant.account_id == Account.id)
+    .where(ApiToken.prefix == bindparam("prefix"))
+)
+
+
 def resolve_token(session: Session, raw: str) -> tuple[Principal | None, str]:
     """The principal behind a bearer token, or None and the reason it was refused.
 
@@ -247,27 +270,9 @@ def resolve_token(session: Session, raw: str) -> tuple[Principal | None, str]:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None, "malformed"
-    rows = session.execute(
-        select(
-            ApiToken.id,
-            ApiToken.secret_hash,
-            ApiToken.revoked_at,
-            ApiToken.expires_at,
-            ApiToken.last_used_at,
-            Account.id,
-            Account.username,
-            Account.display_name,
-            Account.kind,
-            Account.unit_id,
-            Account.is_active,
-            RoleGrant.role,
-            RoleGrant.unit_id,
-        )
-        .select_from(ApiToken)
-        .outerjoin(Account, Account.id == ApiToken.account_id)
-        .outerjoin(RoleGrant, RoleGrant.account_id == Account.id)
-        .where(ApiToken.prefix == parts[1])
-    ).all()
+    # On the session's connection, not through the ORM: plain columns need none of its
+    # entity machinery, and the statement is built once per process.
+    rows = session.connection().execute(_TOKEN_QUERY, {"prefix": parts[1]}).all()
     if not rows or not hmac.compare_digest(rows[0][1], _digest(parts[2])):
         return None, "forged"
     first: Any = rows[0]
