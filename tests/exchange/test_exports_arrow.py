@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,7 @@ from tests.exchange.test_gateway import ledger, resource_of
 from tests.helpers import api_token
 from zhuyun.core.db import Database
 from zhuyun.demo.builder import DemoResult
-from zhuyun.exchange.connectors import Filter, SelectSpec
+from zhuyun.exchange.connectors import Filter, SelectSpec, SourceTimeout
 from zhuyun.exchange.connectors.sql import SqlConnector
 from zhuyun.exchange.formats import csv_bytes
 from zhuyun.identity.permissions import Role
@@ -277,3 +278,18 @@ def test_csv_of_record_batches_is_what_csv_writer_writes() -> None:
                 written = io.StringIO()
                 csv.writer(written).writerows(rows[start:])
                 assert csv_bytes(batch.slice(start)) == written.getvalue().encode(), rows
+
+
+def test_a_stalled_query_on_the_arrow_path_is_cancelled_on_the_source(
+    postgresql_server: SqlServer,
+) -> None:
+    connector = SqlConnector(postgresql_server.config())
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceTimeout):
+            connector.select_arrow(
+                SelectSpec("slow", ["id"], order_by=[("id", False)]), timeout_s=1
+            )
+        assert time.monotonic() - started < 4  # the view sleeps 5 s
+    finally:
+        connector.close()

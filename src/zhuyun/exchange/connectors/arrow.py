@@ -173,8 +173,15 @@ class DuckScanner:
         self._schema = schema or "public"
         self._lock = threading.Lock()
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._attached: set[str] = set()
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
+    def _connection(self, timeout_s: float) -> tuple[duckdb.DuckDBPyConnection, str]:
+        """The DuckDB and the name the source is attached under for this timeout: every
+        statement the scanner sends to PostgreSQL is bounded by it (`statement_timeout`),
+        as the row path bounds each FETCH, since DuckDB's interrupt does not cancel a
+        statement the server is still working on."""
+        millis = max(1, round(timeout_s * 1000))
+        alias = f"src_{millis}"
         with self._lock:
             if self._db is None:
                 db = duckdb.connect(
@@ -188,25 +195,32 @@ class DuckScanner:
                 )
                 try:
                     db.execute(f"LOAD {_sql_literal(str(_extension(self._kind)))}")
-                    parts = " ".join(
-                        f"{key}={_conninfo_value(str(value))}"
-                        for key, value in self._conninfo().items()
-                        if value is not None
-                    )
-                    attach_type = _EXTENSIONS[self._kind][3]
-                    db.execute(
-                        f"ATTACH {_sql_literal(parts)} AS src (TYPE {attach_type}, READ_ONLY)"
-                    )
                 except BaseException:
                     db.close()
                     raise
                 self._db = db
-            return self._db
+                self._attached = set()
+            if alias not in self._attached:
+                conninfo = self._conninfo()
+                conninfo["options"] = (
+                    f"{conninfo.get('options', '')} -c statement_timeout={millis}".strip()
+                )
+                parts = " ".join(
+                    f"{key}={_conninfo_value(str(value))}"
+                    for key, value in conninfo.items()
+                    if value is not None
+                )
+                attach_type = _EXTENSIONS[self._kind][3]
+                self._db.execute(
+                    f"ATTACH {_sql_literal(parts)} AS {alias} (TYPE {attach_type}, READ_ONLY)"
+                )
+                self._attached.add(alias)
+            return self._db, alias
 
-    def statement(self, checked: CheckedSpec) -> tuple[str, dict[str, Any]]:
+    def statement(self, checked: CheckedSpec, alias: str = "src") -> tuple[str, dict[str, Any]]:
         sql = _Sql({})
         projection = ", ".join(quote_identifier(c.name) for c in checked.columns)
-        table = f"src.{quote_identifier(self._schema)}.{quote_identifier(checked.table)}"
+        table = f"{alias}.{quote_identifier(self._schema)}.{quote_identifier(checked.table)}"
         conditions = [sql.condition(f) for f in checked.filters]
         names = [c.name for c in checked.order_by]
         if names and checked.after is not None:
@@ -233,8 +247,9 @@ class DuckScanner:
     def stream(
         self, checked: CheckedSpec, timeout_s: float, batch_size: int
     ) -> Generator[pa.RecordBatch, None, None]:
-        text, params = self.statement(checked)
-        cursor = self._connection().cursor()
+        db, alias = self._connection(timeout_s)
+        text, params = self.statement(checked, alias)
+        cursor = db.cursor()
         try:
             with _interrupting(cursor, timeout_s):
                 reader = cursor.execute(text, params).to_arrow_reader(batch_size)

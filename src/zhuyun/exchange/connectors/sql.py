@@ -330,6 +330,8 @@ class SqlConnector:
             # other than public): the row path answers instead
             raise _NoArrowPath from None
         except duckdb.Error as exc:
+            if "statement timeout" in str(exc):  # PostgreSQL cancelled it (57014)
+                raise SourceTimeout(self._label, timeout_s) from None
             reason = self._reason(exc)
             log.warning("source %s failed: %s", self._label, reason)
             raise SourceUnavailable(self._label, reason) from None
