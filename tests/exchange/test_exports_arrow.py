@@ -293,3 +293,25 @@ def test_a_stalled_query_on_the_arrow_path_is_cancelled_on_the_source(
         assert time.monotonic() - started < 4  # the view sleeps 5 s
     finally:
         connector.close()
+
+
+def test_columns_duckdb_would_read_differently_keep_the_row_path(
+    postgresql_server: SqlServer,
+) -> None:
+    postgresql_server.execute(
+        "CREATE TABLE odd_types (id integer PRIMARY KEY, j json, f double precision, "
+        "c char(4), n numeric, t timestamp)",
+        "INSERT INTO odd_types VALUES (1, '{\"a\": 1}', 0.1, 'ab', 100.00, now())",
+    )
+    connector = SqlConnector(postgresql_server.config())
+    try:
+        order = [("id", False)]
+        plain = connector.select_arrow(SelectSpec("odd_types", ["id"], order_by=order))
+        assert plain is not None
+        plain.close()
+        for column in ("j", "f", "c", "n", "t"):
+            spec = SelectSpec("odd_types", ["id", column], order_by=order)
+            assert connector.select_arrow(spec) is None, column
+    finally:
+        connector.close()
+        postgresql_server.execute("DROP TABLE odd_types")

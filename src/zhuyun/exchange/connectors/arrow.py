@@ -18,6 +18,7 @@ a private folder once per process.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -30,7 +31,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from zhuyun.exchange.connectors.base import DataType, SourceKind
+from zhuyun.exchange.connectors.base import ColumnInfo, DataType, SourceKind
 from zhuyun.exchange.connectors.checks import CheckedSpec
 from zhuyun.exchange.connectors.files import _Sql, quote_identifier
 from zhuyun.exchange.connectors.watchdog import DeadlineExpired, watchdog
@@ -49,9 +50,15 @@ _EXTENSIONS: dict[SourceKind, tuple[str, str, str, str]] = {
     ),
 }
 _TEXT_OPS = frozenset({"eq", "in", "prefix", "is_null"})
-_TYPES = frozenset(
-    {DataType.STRING, DataType.INTEGER, DataType.DECIMAL, DataType.DATE, DataType.BOOLEAN}
-)
+# PostgreSQL's native types (as SQLAlchemy compiles them) that DuckDB reads exactly
+_NATIVE = {
+    DataType.STRING: re.compile(r"VARCHAR(\(\d+\))?|TEXT"),
+    DataType.INTEGER: re.compile(r"SMALLINT|INTEGER|BIGINT"),
+    DataType.DATE: re.compile(r"DATE"),
+    DataType.BOOLEAN: re.compile(r"BOOLEAN"),
+}
+_NUMERIC = re.compile(r"NUMERIC\((\d+), *\d+\)")
+_MAX_DECIMAL_PRECISION = 38
 MEMORY_LIMIT = "128MB"
 _folder_lock = threading.Lock()
 _folder: Path | None = None
@@ -81,15 +88,26 @@ def _extension(kind: SourceKind) -> Path:
         return target
 
 
+def _exact(column: ColumnInfo) -> bool:
+    """Whether DuckDB reads the column to the values the row path gives: plain text (not
+    CHAR's padding, JSON, UUID…), integers, NUMERIC with a precision DuckDB keeps (not
+    floats: their text differs), dates and booleans."""
+    native = column.native_type.upper()
+    if column.data_type is DataType.DECIMAL:
+        match = _NUMERIC.fullmatch(native)
+        return match is not None and int(match.group(1)) <= _MAX_DECIMAL_PRECISION
+    pattern = _NATIVE.get(column.data_type)
+    return pattern is not None and pattern.fullmatch(native) is not None
+
+
 def arrow_supported(kind: SourceKind, checked: CheckedSpec) -> bool:
     """Whether DuckDB answers this query exactly as the source would."""
     if kind not in _EXTENSIONS:
         return False
-    if any(column.data_type not in _TYPES for column in checked.columns):
+    columns = [*checked.columns, *(f.column for f in checked.filters), *checked.order_by]
+    if not all(_exact(column) for column in columns):
         return False
     for condition in checked.filters:
-        if condition.column.data_type not in _TYPES:
-            return False
         if condition.column.data_type is DataType.STRING and condition.op not in _TEXT_OPS:
             return False
     return all(
