@@ -93,7 +93,7 @@ def _csv(
     """The same query as a CSV download, streamed; ledgered as an export when it ends."""
     view = catalog.published_view(session, prepared.request.resource_id)
     header = [view.items[f].name if f in view.items else f for f in prepared.request.items]
-    started = gateway.open_batches(session, prepared)
+    started = gateway.open_export(session, prepared)
     session.commit()  # the stream outlives this request's unit of work
     batches = gateway.stream_export(
         get_database(request), secret_key_of(settings), prepared, started
