@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from zhuyun.demo.builder import DemoResult
+from zhuyun.demo.builder import DemoAccount, DemoResult
 from zhuyun.identity.permissions import Role
 
 
@@ -32,7 +32,17 @@ def csrf(client: TestClient) -> str:
 
 def api_token(client: TestClient, demo_city: DemoResult, role: Role) -> dict[str, str]:
     """Authorization headers of a fresh API token for the demo account of `role`."""
-    account = demo_city.account(role)
+    return token_for(client, demo_city, demo_city.account(role).username)
+
+
+def token_for(client: TestClient, demo_city: DemoResult, username: str) -> dict[str, str]:
+    """Authorization headers of a fresh API token for the demo account `username`
+    (e.g. `gongan.data`, when a role has several demo accounts)."""
+    return token_of(client, next(a for a in demo_city.accounts if a.username == username))
+
+
+def token_of(client: TestClient, account: DemoAccount) -> dict[str, str]:
+    """Authorization headers of a fresh API token for one demo account."""
     response = client.post(
         "/api/auth/token", json={"username": account.username, "password": account.password}
     )

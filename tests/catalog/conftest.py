@@ -64,14 +64,6 @@ def data_admin(city: DemoResult, username: str) -> DemoAccount:
     )
 
 
-def token_of(client: TestClient, account: DemoAccount) -> dict[str, str]:
-    response = client.post(
-        "/api/auth/token", json={"username": account.username, "password": account.password}
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
 def unit_of(client: TestClient, headers: dict[str, str]) -> int:
     unit_id = client.get("/api/me", headers=headers).json()["unit_id"]
     assert isinstance(unit_id, int)

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.catalog.conftest import data_admin, resource_body, token_of, unit_of
-from tests.helpers import api_token
+from tests.catalog.conftest import data_admin, resource_body, unit_of
+from tests.helpers import api_token, token_of
 from zhuyun.catalog import service
 from zhuyun.catalog.models import Resource
 from zhuyun.core.db import Database

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.catalog.conftest import data_admin, resource_body, token_of, unit_of
-from tests.helpers import api_token
+from tests.catalog.conftest import data_admin, resource_body, unit_of
+from tests.helpers import api_token, token_of
 from zhuyun.catalog import service
 from zhuyun.catalog.vocab import ResourceStatus, Sensitivity, ShareType
 from zhuyun.core.db import Database

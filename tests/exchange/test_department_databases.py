@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.exchange.conftest import PEOPLE, SqlServer
-from tests.helpers import api_token
+from tests.helpers import api_token, token_for
 from zhuyun.core.settings import Settings
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
@@ -24,14 +24,6 @@ from zhuyun.identity.permissions import Role
 def department_server(request: pytest.FixtureRequest) -> SqlServer:
     server: SqlServer = request.getfixturevalue(f"{request.param}_server")
     return server
-
-
-def _token(client: TestClient, demo_city: DemoResult, username: str) -> dict[str, str]:
-    account = next(a for a in demo_city.accounts if a.username == username)
-    response = client.post(
-        "/api/auth/token", json={"username": account.username, "password": account.password}
-    )
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def _publish_people(
@@ -79,7 +71,7 @@ def _query(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 def test_a_department_database_is_registered_published_and_read_where_it_lives(
     client: TestClient, demo_city: DemoResult, department_server: SqlServer
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     _, resource_id = _publish_people(
         client, police, department_server.location, department_server.kind
     )
@@ -117,7 +109,7 @@ def test_a_department_database_is_registered_published_and_read_where_it_lives(
 def test_a_dropped_column_is_a_schema_change_and_the_resource_is_marked_stale(
     client: TestClient, demo_city: DemoResult, department_server: SqlServer
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     department_server.execute("CREATE TABLE people_copy AS SELECT * FROM people")
     try:
         source = client.post(
@@ -159,7 +151,7 @@ def test_a_dropped_column_is_a_schema_change_and_the_resource_is_marked_stale(
 def test_a_department_server_that_is_down_answers_503_and_the_failure_is_ledgered(
     client: TestClient, demo_city: DemoResult
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     source = client.post(
         "/api/exchange/sources",
         headers=police,
@@ -178,7 +170,7 @@ def test_a_department_server_that_is_down_answers_503_and_the_failure_is_ledgere
 def test_a_password_in_the_url_is_refused_and_a_secret_is_never_shown_back(
     client: TestClient, demo_city: DemoResult
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     in_url = client.post(
         "/api/exchange/sources",
         headers=police,
@@ -206,8 +198,8 @@ def test_a_password_in_the_url_is_refused_and_a_secret_is_never_shown_back(
 def test_another_units_data_admin_cannot_manage_the_polices_sources(
     client: TestClient, demo_city: DemoResult
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
-    market = _token(client, demo_city, "scjg.data")
+    police = token_for(client, demo_city, "gongan.data")
+    market = token_for(client, demo_city, "scjg.data")
     listed = client.get("/api/exchange/sources", headers=police).json()["data"]
     assert listed
     other = client.get(f"/api/exchange/sources/{listed[0]['id']}", headers=market)
@@ -227,7 +219,7 @@ def test_another_units_data_admin_cannot_manage_the_polices_sources(
 def test_a_source_outside_the_allowed_hosts_is_refused_before_anything_connects(
     client: TestClient, demo_city: DemoResult, kind: str, location: str
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     response = client.post(
         "/api/exchange/sources",
         headers=police,
@@ -261,7 +253,7 @@ def test_allowed_hosts_match_names_and_cidr_ranges() -> None:
 def test_a_file_source_outside_the_allowed_folders_is_refused(
     client: TestClient, demo_city: DemoResult, demo_settings: Settings, kind: str, location: str
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     response = client.post(
         "/api/exchange/sources",
         headers=police,
@@ -275,7 +267,7 @@ def test_a_file_source_outside_the_allowed_folders_is_refused(
 def test_a_file_source_inside_the_data_folder_is_accepted(
     client: TestClient, demo_city: DemoResult, demo_settings: Settings
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     inside = (demo_settings.sources_dir / "gongan.sqlite").resolve()
     response = client.post(
         "/api/exchange/sources",

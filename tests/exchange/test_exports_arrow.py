@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from tests.exchange.conftest import PEOPLE, SqlServer
 from tests.exchange.test_gateway import ledger, resource_of
-from tests.helpers import api_token
+from tests.helpers import api_token, token_for
 from zhuyun.core.db import Database
 from zhuyun.demo.builder import DemoResult
 from zhuyun.exchange.connectors import Filter, SelectSpec, SourceTimeout
@@ -36,14 +36,6 @@ ITEMS = ["id", "id_number", "name", "district", "born", "income"]
 def department_server(request: pytest.FixtureRequest) -> SqlServer:
     server: SqlServer = request.getfixturevalue(f"{request.param}_server")
     return server
-
-
-def _token(client: TestClient, demo_city: DemoResult, username: str) -> dict[str, str]:
-    account = next(a for a in demo_city.accounts if a.username == username)
-    response = client.post(
-        "/api/auth/token", json={"username": account.username, "password": account.password}
-    )
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def _publish(client: TestClient, police: dict[str, str], server: SqlServer) -> int:
@@ -153,7 +145,7 @@ def test_the_arrow_path_answers_exactly_as_the_row_path(
     arrow_calls: list[bool],
     query: dict[str, Any],
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     resource_id = _publish(client, police, department_server)
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     body = {"resource_id": resource_id, "limit": 10_000, **query}
@@ -186,7 +178,7 @@ def test_masked_columns_are_masked_on_the_arrow_path(
     postgresql_server: SqlServer,
     arrow_calls: list[bool],
 ) -> None:
-    police = _token(client, demo_city, "gongan.data")
+    police = token_for(client, demo_city, "gongan.data")
     resource_id = _publish(client, police, postgresql_server)
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     answer = _export(

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.helpers import api_token
+from tests.helpers import api_token, token_for
 from zhuyun.catalog import service as catalog
 from zhuyun.core.calendar import china_today
 from zhuyun.core.db import Database
@@ -148,7 +148,7 @@ def test_apply_approve_query_then_revoke_refuses_the_next_query(
 ) -> None:
     people = resource_of(db, "people")
     consumer = api_token(client, demo_city, Role.DATA_ADMIN)  # 大数据局
-    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    provider = token_for(client, demo_city, "gongan.data")
     applied = _apply(client, consumer, people, ["id_number", "name", "sex"])
     assert applied.status_code == 201, applied.text
     application = applied.json()
@@ -185,14 +185,6 @@ def test_apply_approve_query_then_revoke_refuses_the_next_query(
     after = query(client, consumer, resource_id=people, items=["id_number", "name"])
     assert after.status_code == 403
     assert after.json()["code"] == "policy-grant-revoked"
-
-
-def _token_of(client: TestClient, demo_city: DemoResult, username: str) -> str:
-    account = next(a for a in demo_city.accounts if a.username == username)
-    response = client.post(
-        "/api/auth/token", json={"username": account.username, "password": account.password}
-    )
-    return f"Bearer {response.json()['token']}"
 
 
 def test_the_same_idempotency_key_submits_an_application_once(
@@ -258,7 +250,7 @@ def test_a_rejection_needs_a_reason_and_only_the_provider_may_decide(
         f"/api/exchange/applications/{application['id']}/approve", headers=consumer, json={}
     )
     assert own.status_code == 403  # the applicant's unit is not the provider
-    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    provider = token_for(client, demo_city, "gongan.data")
     no_reason = client.post(
         f"/api/exchange/applications/{application['id']}/reject",
         headers=provider,
@@ -272,7 +264,7 @@ def test_who_read_my_data_shows_a_citizen_every_read_of_their_records(
 ) -> None:
     citizen = demo_city.account(Role.CITIZEN)
     people = resource_of(db, "people")
-    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    provider = token_for(client, demo_city, "gongan.data")
     looked_up = query(
         client,
         provider,
@@ -413,7 +405,7 @@ def test_pages_follow_a_masked_key_without_the_cursor_revealing_it(
 ) -> None:
     people = resource_of(db, "people")
     consumer = api_token(client, demo_city, Role.DATA_ADMIN)
-    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    provider = token_for(client, demo_city, "gongan.data")
     application = _apply(client, consumer, people, ["id_number", "sex"], purpose="人口抽样核对")
     approved = client.post(
         f"/api/exchange/applications/{application.json()['id']}/approve",

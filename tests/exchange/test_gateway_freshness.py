@@ -11,8 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.exchange.test_gateway import PURPOSE, _apply, _token_of, query, resource_of
-from tests.helpers import api_token
+from tests.exchange.test_gateway import PURPOSE, _apply, query, resource_of
+from tests.helpers import api_token, token_for
 from zhuyun.core.db import Database
 from zhuyun.demo.builder import DemoResult
 from zhuyun.exchange.models import Binding, GrantUsage
@@ -56,7 +56,7 @@ def _items(client: TestClient, police: dict[str, str], resource_id: int) -> list
 def test_a_republished_version_without_an_item_refuses_it_on_the_next_query(
     client: TestClient, demo_city: DemoResult, db: Database
 ) -> None:
-    police = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    police = token_for(client, demo_city, "gongan.data")
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     resource_id = _own_people_resource(client, db, police)
     for _ in range(2):  # the second answer comes from the warm cache
@@ -79,7 +79,7 @@ def test_a_republished_version_without_an_item_refuses_it_on_the_next_query(
 def test_an_item_withheld_in_a_new_version_is_refused_on_the_next_query(
     client: TestClient, demo_city: DemoResult, db: Database
 ) -> None:
-    police = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    police = token_for(client, demo_city, "gongan.data")
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     resource_id = _own_people_resource(client, db, police)
     assert query(client, reader, resource_id=resource_id, items=["name"]).status_code == 200
@@ -103,7 +103,7 @@ def test_an_item_withheld_in_a_new_version_is_refused_on_the_next_query(
 def test_a_retired_resource_stops_answering_at_once(
     client: TestClient, demo_city: DemoResult, db: Database
 ) -> None:
-    police = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    police = token_for(client, demo_city, "gongan.data")
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     resource_id = _own_people_resource(client, db, police)
     for _ in range(2):
@@ -120,7 +120,7 @@ def test_a_retired_resource_stops_answering_at_once(
 def test_a_rebound_resource_reads_its_new_binding_at_once(
     client: TestClient, demo_city: DemoResult, db: Database
 ) -> None:
-    police = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    police = token_for(client, demo_city, "gongan.data")
     reader = api_token(client, demo_city, Role.CASE_HANDLER)
     resource_id = _own_people_resource(client, db, police)
     first = query(client, reader, resource_id=resource_id, items=["id_number"], limit=1)
@@ -138,7 +138,7 @@ def test_a_revoked_grant_refuses_the_next_query_after_answers_and_counts_every_r
 ) -> None:
     people = resource_of(db, "people")
     consumer = api_token(client, demo_city, Role.DATA_ADMIN)
-    provider = {"Authorization": _token_of(client, demo_city, "gongan.data")}
+    provider = token_for(client, demo_city, "gongan.data")
     purpose = f"缓存测试核验-{uuid.uuid4().hex[:6]}"  # no other test's grant has it
     applied = _apply(client, consumer, people, ["id_number", "birth_date"], purpose=purpose)
     assert applied.status_code == 201, applied.text

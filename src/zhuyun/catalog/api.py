@@ -119,7 +119,7 @@ def worklist(
         offset=page.offset,
         limit=page.limit,
     )
-    names = {u: identity.get_unit(session, u).name for u in {r.provider_unit_id for r in rows}}
+    names = identity.unit_names(session, (r.provider_unit_id for r in rows))
     return Page.of(
         [service.summary_of_resource(r, names[r.provider_unit_id]) for r in rows], total, page
     )

@@ -537,10 +537,6 @@ def access_log(
     )
 
 
-def _unit_names(session: SessionDep, unit_ids: set[int]) -> dict[int, str]:
-    return {u.id: u.name for u in identity.units_by_id(session, unit_ids)}
-
-
 @router.get(
     "/my-access",
     response_model=Page[AccessPublic],
@@ -557,7 +553,7 @@ def my_access(
     records, total = access.accesses_to(
         session, _key(settings), principal.username, page.offset, page.limit
     )
-    names = _unit_names(session, {r.unit_id for r in records if r.unit_id})
+    names = identity.unit_names(session, (r.unit_id for r in records))
     resources = {r.resource_id: catalog.get_resource(session, r.resource_id).name for r in records}
     return Page(
         data=[
@@ -587,7 +583,7 @@ def my_access(
 )
 def statistics(session: SessionDep, _: MaybeCaller) -> list[UnitSharingPublic]:
     stats = access.sharing_statistics(session, utcnow() - timedelta(days=30))
-    names = _unit_names(session, {s.unit_id for s in stats})
+    names = identity.unit_names(session, (s.unit_id for s in stats))
     return [
         UnitSharingPublic(
             unit_id=s.unit_id,

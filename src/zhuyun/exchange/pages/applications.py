@@ -38,7 +38,6 @@ from zhuyun.exchange.pages.common import (
     form_text,
     item_choices,
     queryable_resources,
-    unit_names,
 )
 from zhuyun.exchange.service import applications
 from zhuyun.exchange.service.applications import Status
@@ -114,7 +113,7 @@ def applications_page(
         )[1]
         for tab in tabs
     }
-    names = unit_names(
+    names = identity.unit_names(
         session, [a.consumer_unit_id for a in rows] + [a.provider_unit_id for a in rows]
     )
     resources = ResourceNames(session)
@@ -160,7 +159,9 @@ def _application_page(
     if not applications.can_see_application(principal, application):
         raise Forbidden("This application is not your unit's.", "该申请不属于本单位。")
     resources = ResourceNames(session)
-    names = unit_names(session, [application.consumer_unit_id, application.provider_unit_id])
+    names = identity.unit_names(
+        session, [application.consumer_unit_id, application.provider_unit_id]
+    )
     view = resources.view(application.resource_id)
     sensitive = {f for f, i in (view.items.items() if view else ()) if i.sensitivity in MASKED}
     grant = session.scalar(select(Grant).where(Grant.application_id == application.id))
@@ -302,7 +303,9 @@ def _apply_page(
         flash=flash,
         status_code=status_code,
         resource=view,
-        provider=unit_names(session, [view.provider_unit_id]).get(view.provider_unit_id, "")
+        provider=identity.unit_names(session, [view.provider_unit_id]).get(
+            view.provider_unit_id, ""
+        )
         if view
         else "",
         items=item_choices(view, own=False) if view else [],
@@ -417,7 +420,7 @@ def _grants_page(
                 ),
             }
         )
-    names = unit_names(
+    names = identity.unit_names(
         session, [g.consumer_unit_id for g in rows] + [v["provider_id"] for v in views]
     )
     return render(

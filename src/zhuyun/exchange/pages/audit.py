@@ -20,9 +20,9 @@ from zhuyun.exchange.pages.common import (
     ResourceNames,
     basis_label,
     secret_key_of,
-    unit_names,
 )
 from zhuyun.exchange.service import access
+from zhuyun.identity import service as identity
 from zhuyun.identity.deps import Allowed, Caller, SessionDep, SettingsDep
 from zhuyun.identity.permissions import AccountKind, Permission, Principal, Role
 from zhuyun.web.rendering import (
@@ -57,7 +57,7 @@ def access_log(
         page.offset,
         page.limit,
     )
-    names = unit_names(session, [e.unit_id for e in entries] + [view.provider_unit_id])
+    names = identity.unit_names(session, [e.unit_id for e in entries] + [view.provider_unit_id])
     resources = ResourceNames(session)
     rows = [
         {
@@ -109,7 +109,7 @@ def my_access(
     records, total = access.accesses_to(
         session, secret_key_of(settings), principal.username, page.offset, page.limit
     )
-    names = unit_names(session, [r.unit_id for r in records])
+    names = identity.unit_names(session, [r.unit_id for r in records])
     resources = ResourceNames(session)
     rows = [
         {
@@ -140,7 +140,7 @@ def statistics(
     page: PageDep,
 ) -> HTMLResponse:
     stats = access.sharing_statistics(session, utcnow() - timedelta(days=STATS_DAYS))
-    names = unit_names(session, [s.unit_id for s in stats])
+    names = identity.unit_names(session, [s.unit_id for s in stats])
     rows: list[dict[str, Any]] = [
         {
             "unit_id": s.unit_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -135,10 +135,6 @@ def form_date(form: FormData, name: str, label_zh: str) -> date:
 # -- naming things in lists ---------------------------------------------------------------
 
 
-def unit_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    return {u.id: u.name for u in identity.units_by_id(session, {i for i in ids if i})}
-
-
 class ResourceNames:
     """Published views of the resources a page mentions, each read once."""
 
@@ -192,7 +188,7 @@ def queryable_resources(session: Session) -> list[dict[str, Any]]:
     ).all()
     found = [catalog.get_resource(session, rid) for rid in ids]
     found = [r for r in found if r.version > 0 and r.status == "published"]
-    names = unit_names(session, (r.provider_unit_id for r in found))
+    names = identity.unit_names(session, (r.provider_unit_id for r in found))
     return sorted(
         (
             {"id": r.id, "name": r.name, "provider": names.get(r.provider_unit_id, "")}

@@ -26,9 +26,9 @@ from zhuyun.exchange.pages.common import (
     item_choices,
     queryable_resources,
     secret_key_of,
-    unit_names,
 )
 from zhuyun.exchange.service import gateway, sources
+from zhuyun.identity import service as identity
 from zhuyun.identity.deps import SessionDep, SettingsDep, get_database
 from zhuyun.identity.permissions import Principal
 from zhuyun.web.rendering import (
@@ -69,7 +69,9 @@ def _console(
         resource=view,
         own=own,
         bound=binding is not None,
-        provider=unit_names(session, [view.provider_unit_id]).get(view.provider_unit_id, "")
+        provider=identity.unit_names(session, [view.provider_unit_id]).get(
+            view.provider_unit_id, ""
+        )
         if view
         else "",
         items=items,

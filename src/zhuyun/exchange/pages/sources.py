@@ -30,7 +30,6 @@ from zhuyun.exchange.pages.common import (
     form_text,
     secret_key_of,
     source_scope,
-    unit_names,
 )
 from zhuyun.exchange.service import sources
 from zhuyun.identity import service as identity
@@ -58,7 +57,7 @@ def _sources_page(
 ) -> HTMLResponse:
     unit_id = source_scope(principal)
     rows, total = sources.list_sources(session, unit_id, offset, limit)
-    names = unit_names(session, [s.unit_id for s in rows] + [principal.unit_id])
+    names = identity.unit_names(session, [s.unit_id for s in rows] + [principal.unit_id])
     units: list[dict[str, Any]] = []
     if unit_id is None:
         departments, _ = identity.list_units(session, kind="department", limit=600)
@@ -242,7 +241,7 @@ def _source_detail(
         flash=flash,
         status_code=status_code,
         source=source,
-        unit_name=unit_names(session, [source.unit_id]).get(source.unit_id, ""),
+        unit_name=identity.unit_names(session, [source.unit_id]).get(source.unit_id, ""),
         tables=tables[offset : offset + limit],
         tables_error=tables_error,
         bound=bound,

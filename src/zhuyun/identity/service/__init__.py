@@ -37,6 +37,7 @@ from zhuyun.identity.service.units import (
     get_unit,
     list_units,
     rename_unit,
+    unit_names,
     unit_path,
     units_by_id,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "set_active",
     "sign_in_for_token",
     "start_session",
+    "unit_names",
     "unit_path",
     "units_by_id",
     "unlock",

@@ -185,6 +185,11 @@ def units_by_id(session: Session, unit_ids: Iterable[int]) -> list[OrgUnit]:
     return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted))))
 
 
+def unit_names(session: Session, unit_ids: Iterable[int | None]) -> dict[int, str]:
+    """Unit id → name for the ids given (None and unknown ids skipped), in one query."""
+    return {u.id: u.name for u in units_by_id(session, {i for i in unit_ids if i})}
+
+
 def find_unit_by_code(session: Session, code: str) -> OrgUnit | None:
     return session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 
