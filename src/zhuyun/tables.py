@@ -5,9 +5,18 @@ from zhuyun.core import holidays, ledger
 from zhuyun.core.db import Base
 from zhuyun.exchange import models as exchange_models
 from zhuyun.identity import models as identity_models
+from zhuyun.opendata import models as opendata_models
 from zhuyun.web import models as web_models
 
-MODULES = (ledger, holidays, identity_models, web_models, catalog_models, exchange_models)
+MODULES = (
+    ledger,
+    holidays,
+    identity_models,
+    web_models,
+    catalog_models,
+    exchange_models,
+    opendata_models,
+)
 metadata = Base.metadata
 
 __all__ = ["MODULES", "metadata"]

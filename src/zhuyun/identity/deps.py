@@ -129,7 +129,9 @@ def optional_principal(
     return principal
 
 
-def _mark(guard: Callable[..., Any], label: str) -> Callable[..., Any]:
+def mark_guard(guard: Callable[..., Any], label: str) -> Callable[..., Any]:
+    """Declare `guard` a permission guard (`label` says which): the deny-by-default check at
+    start-up accepts only routes that depend on one."""
     setattr(guard, _GUARD_MARK, label)
     return guard
 
@@ -165,7 +167,7 @@ def require(permission: Permission) -> Callable[..., Any]:
             raise Forbidden()
         return principal
 
-    return _mark(guard, permission.value)
+    return mark_guard(guard, permission.value)
 
 
 def signed_in() -> Callable[..., Any]:
@@ -181,7 +183,7 @@ def public() -> Callable[..., Any]:
     ) -> Principal | None:
         return principal
 
-    return _mark(guard, "public")
+    return mark_guard(guard, "public")
 
 
 Caller = Annotated[Principal, Depends(signed_in())]

@@ -14,9 +14,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from zhuyun.identity.deps import MaybeCaller, SessionDep
+from zhuyun.core.db import Database
+from zhuyun.identity.deps import SessionDep, get_database, get_settings_dep
 from zhuyun.opendata import service
 from zhuyun.opendata.service import NotFound, SearchQuery, ValidationError
+from zhuyun.opendata.visitors import OpenVisitor, Visitor
 
 router = APIRouter(tags=["open data 开放数据 (CKAN API)"])
 
@@ -24,6 +26,18 @@ Params = dict[str, Any]
 MAX_ROWS = 1_000
 # Any name: an unknown one gets CKAN's "Not found", not a validation error of ours.
 ActionName = Annotated[str, PathParam()]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One action call: its parameters and what the action may need to answer it."""
+
+    session: Session
+    params: Params
+    base: str
+    visitor: OpenVisitor
+    secret_key: str
+    database: Database
 
 
 def _int(params: Params, name: str, default: int, high: int) -> int:
@@ -56,31 +70,32 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _status_show(session: Session, params: Params, base: str) -> Any:
+def _status_show(call: Call) -> Any:
     return {
         "ckan_version": service.CKAN_VERSION,
         "site_title": "筑云开放数据 · 贵阳市",
         "site_description": "贵阳市政务数据开放平台（筑云）",
-        "site_url": base,
+        "site_url": call.base,
         "locale_default": "zh_Hans_CN",
         "extensions": ["zhuyun"],
     }
 
 
-def _package_list(session: Session, params: Params, base: str) -> Any:
-    limit = _int(params, "limit", service.MAX_DATASETS, service.MAX_DATASETS)
-    return service.package_names(session, _int(params, "offset", 0, 10**6), limit)
+def _package_list(call: Call) -> Any:
+    limit = _int(call.params, "limit", service.MAX_DATASETS, service.MAX_DATASETS)
+    return service.package_names(call.session, _int(call.params, "offset", 0, 10**6), limit)
 
 
-def _package_show(session: Session, params: Params, base: str) -> Any:
-    return service.package_dict(service.find_dataset(session, _text(params, "id", True)), base)
+def _package_show(call: Call) -> Any:
+    version = service.find_dataset(call.session, _text(call.params, "id", True))
+    return service.package_dict(version, call.base)
 
 
-def _current_with_resources(session: Session, params: Params, base: str) -> Any:
-    offset = _int(params, "offset", 0, 10**6)
-    limit = _int(params, "limit", service.MAX_DATASETS, service.MAX_DATASETS)
-    names = service.package_names(session, offset, limit)
-    return [service.package_dict(service.find_dataset(session, n), base) for n in names]
+def _current_with_resources(call: Call) -> Any:
+    offset = _int(call.params, "offset", 0, 10**6)
+    limit = _int(call.params, "limit", service.MAX_DATASETS, service.MAX_DATASETS)
+    names = service.package_names(call.session, offset, limit)
+    return [service.package_dict(service.find_dataset(call.session, n), call.base) for n in names]
 
 
 def _facet_fields(params: Params) -> list[str]:
@@ -97,58 +112,60 @@ def _facet_fields(params: Params) -> list[str]:
     return fields
 
 
-def _package_search(session: Session, params: Params, base: str) -> Any:
-    query = SearchQuery(
-        q=_text(params, "q"),
-        fq=service.parse_fq(_text(params, "fq")),
-        rows=_int(params, "rows", 10, MAX_ROWS),
-        start=_int(params, "start", 0, 10**6),
-        sort=_text(params, "sort") or "score desc, metadata_modified desc",
-        facet_fields=_facet_fields(params),
-        facet_limit=_int(params, "facet.limit", 50, 1000),
-    )
+def _package_search(call: Call) -> Any:
+    params = call.params
     try:
-        return service.package_search(session, query, base)
+        query = SearchQuery(
+            q=_text(params, "q"),
+            fq=service.parse_fq(_text(params, "fq")),
+            rows=_int(params, "rows", 10, MAX_ROWS),
+            start=_int(params, "start", 0, 10**6),
+            sort=_text(params, "sort") or "score desc, metadata_modified desc",
+            facet_fields=_facet_fields(params),
+            facet_limit=_int(params, "facet.limit", 50, 1000),
+        )
     except json.JSONDecodeError as exc:
         raise ValidationError({"facet.field": ["不是 JSON 列表 / not a JSON list"]}) from exc
+    return service.package_search(call.session, query, call.base)
 
 
-def _organization_list(session: Session, params: Params, base: str) -> Any:
-    orgs = service.organizations(session)
-    return orgs if _bool(params, "all_fields") else [o["name"] for o in orgs]
+def _organization_list(call: Call) -> Any:
+    orgs = service.organizations(call.session)
+    return orgs if _bool(call.params, "all_fields") else [o["name"] for o in orgs]
 
 
-def _organization_show(session: Session, params: Params, base: str) -> Any:
-    org = service.organization(session, _text(params, "id", True), base)
-    if not _bool(params, "include_datasets"):
+def _organization_show(call: Call) -> Any:
+    org = service.organization(call.session, _text(call.params, "id", True), call.base)
+    if not _bool(call.params, "include_datasets"):
         org.pop("packages")
     return org
 
 
-def _group_list(session: Session, params: Params, base: str) -> Any:
-    found = service.groups(session)
-    return found if _bool(params, "all_fields") else [g["name"] for g in found]
+def _group_list(call: Call) -> Any:
+    found = service.groups(call.session)
+    return found if _bool(call.params, "all_fields") else [g["name"] for g in found]
 
 
-def _group_show(session: Session, params: Params, base: str) -> Any:
-    wanted = _text(params, "id", True)
-    for group in service.groups(session):
+def _group_show(call: Call) -> Any:
+    wanted = _text(call.params, "id", True)
+    for group in service.groups(call.session):
         if wanted in (group["id"], group["name"]):
             return group
     raise NotFound(wanted)
 
 
-def _tag_list(session: Session, params: Params, base: str) -> Any:
-    return service.tags(session)
+def _tag_list(call: Call) -> Any:
+    return service.tags(call.session)
 
 
-def _resource_show(session: Session, params: Params, base: str) -> Any:
-    return service.resource_dict(service.find_resource(session, _text(params, "id", True)), base)
+def _resource_show(call: Call) -> Any:
+    version = service.find_resource(call.session, _text(call.params, "id", True))
+    return service.resource_dict(version, call.base)
 
 
-ACTIONS: dict[str, Callable[[Session, Params, str], Any]] = {
+ACTIONS: dict[str, Callable[[Call], Any]] = {
     "status_show": _status_show,
-    "site_read": lambda session, params, base: True,
+    "site_read": lambda call: True,
     "package_list": _package_list,
     "package_show": _package_show,
     "package_search": _package_search,
@@ -199,7 +216,9 @@ async def _action_input(request: Request) -> ActionInput:
 Input = Annotated[ActionInput, Depends(_action_input)]
 
 
-def _action(request: Request, action: str, session: Session, given: ActionInput) -> JSONResponse:
+def _action(
+    request: Request, action: str, session: Session, given: ActionInput, visitor: OpenVisitor
+) -> JSONResponse:
     base = _base(request)
     handler = ACTIONS.get(action)
     try:
@@ -207,7 +226,15 @@ def _action(request: Request, action: str, session: Session, given: ActionInput)
             raise NotFound(action)
         if given.error is not None:
             raise given.error
-        result = handler(session, given.params, base)
+        call = Call(
+            session=session,
+            params=given.params,
+            base=base,
+            visitor=visitor,
+            secret_key=get_settings_dep(request).secret_key.get_secret_value(),
+            database=get_database(request),
+        )
+        result = handler(call)
     except NotFound:
         missing = {"__type": "Not Found Error", "message": "Not found"}
         return _envelope(base, action, 404, success=False, error=missing)
@@ -219,27 +246,27 @@ def _action(request: Request, action: str, session: Session, given: ActionInput)
 
 @router.get("/api/3/action/{action}", summary="CKAN Action API (GET) / CKAN 兼容接口")
 def action_get_v3(
-    request: Request, action: ActionName, session: SessionDep, given: Input, _: MaybeCaller
+    request: Request, action: ActionName, session: SessionDep, given: Input, visitor: Visitor
 ) -> JSONResponse:
-    return _action(request, action, session, given)
+    return _action(request, action, session, given, visitor)
 
 
 @router.post("/api/3/action/{action}", summary="CKAN Action API (POST) / CKAN 兼容接口")
 def action_post_v3(
-    request: Request, action: ActionName, session: SessionDep, given: Input, _: MaybeCaller
+    request: Request, action: ActionName, session: SessionDep, given: Input, visitor: Visitor
 ) -> JSONResponse:
-    return _action(request, action, session, given)
+    return _action(request, action, session, given, visitor)
 
 
 @router.get("/api/action/{action}", summary="CKAN Action API, unversioned (GET)")
 def action_get(
-    request: Request, action: ActionName, session: SessionDep, given: Input, _: MaybeCaller
+    request: Request, action: ActionName, session: SessionDep, given: Input, visitor: Visitor
 ) -> JSONResponse:
-    return _action(request, action, session, given)
+    return _action(request, action, session, given, visitor)
 
 
 @router.post("/api/action/{action}", summary="CKAN Action API, unversioned (POST)")
 def action_post(
-    request: Request, action: ActionName, session: SessionDep, given: Input, _: MaybeCaller
+    request: Request, action: ActionName, session: SessionDep, given: Input, visitor: Visitor
 ) -> JSONResponse:
-    return _action(request, action, session, given)
+    return _action(request, action, session, given, visitor)
