@@ -110,16 +110,18 @@ SPECS: tuple[_Spec, ...] = (
           base=LEGAL, themes=("信用体系",), conditions="",
           open_conditions="法定代表人公民身份号码不开放；" + REGISTERED),
     _Spec("scjg", "营业执照电子证照信息", "1.05.001", "营业执照电子证照的照面信息。",
-          "credit_code name=企业名称|public entity_type legal_rep_name registered_capital_wan "
-          "established_on business_scope address=住所|public issued_on licence_status",
+          "credit_code name=企业名称|public entity_type legal_rep_name=法定代表人姓名|public "
+          "registered_capital_wan established_on business_scope address=住所|public "
+          "issued_on licence_status", table="business_licences",
           share=U, open=OPEN, cycle=RT, base=LICENCE, conditions=""),
     _Spec("scjg", "食品经营许可证信息", "3", "食品经营许可证的许可对象、经营项目与有效期。",
           "permit_no credit_code operator=经营者名称 business_address business_scope=经营项目 "
           "issuing_authority issued_on valid_until|public", share=U, open=OPEN,
           themes=("食品药品安全",), conditions=""),
     _Spec("scjg", "市场监管行政处罚信息", "1.04.001", "市场监管领域行政处罚决定（“双公示”）。",
-          "decision_no party_name credit_code violation=违法行为类型|public "
-          "penalty_type=处罚类别|public fine_amount decided_on authority", share=U, open=OPEN,
+          "decision_no party_name=当事人名称|public credit_code violation=违法行为类型|public "
+          "penalty_type=处罚类别|public fine_amount decided_on authority",
+          table="market_penalties", share=U, open=OPEN,
           base=CREDIT, themes=("信用体系",), conditions=""),
     _Spec("scjg", "经营异常名录信息", "1.04.002", "列入与移出经营异常名录的企业。",
           "credit_code name=企业名称|public reason=列入原因|public listed_on authority "

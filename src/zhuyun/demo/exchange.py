@@ -29,6 +29,8 @@ TABLE_BINDINGS: dict[str, TableBinding] = {
     "people": TableBinding("id_number", "id_number", "domicile_division_code"),
     "households": TableBinding("household_id", "head_id_number", "division_code"),
     "enterprises": TableBinding("credit_code", "legal_rep_id_number", "division_code"),
+    "business_licences": TableBinding("credit_code", None, None),
+    "market_penalties": TableBinding("decision_no", None, None),
     "social_insurance": TableBinding("id_number", "id_number", None),
     "marriages": TableBinding("certificate_no", "husband_id_number", "division_code"),
     "low_income": TableBinding("id_number", "id_number", None),

@@ -71,6 +71,13 @@ _INDUSTRIES = (
     ("住宿", "酒店管理"), ("文化旅游", "文化旅游"), ("医药", "医药"), ("教育培训", "教育咨询"),
 )  # fmt: skip
 _INSURANCE_TYPES = ("城镇职工基本养老保险", "城乡居民基本养老保险")
+_VIOLATIONS = (
+    ("未按规定公示年度报告", "警告"), ("销售过期食品", "罚款"), ("虚假宣传", "罚款"),
+    ("无照经营", "罚款"), ("未明码标价", "警告"), ("计量器具未经检定", "罚款"),
+    ("销售不合格产品", "没收违法所得、罚款"),
+)  # fmt: skip
+_LICENCE_STATUS = {"存续": "有效", "注销": "已注销", "吊销": "已吊销"}
+PENALTY_RATE = 0.05  # of enterprises: the demo's 双公示 penalties
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,22 @@ SOURCES: tuple[SourceDatabase, ...] = (
                 "legal_rep_name TEXT NOT NULL, registered_capital_wan REAL NOT NULL, "
                 "established_on TEXT NOT NULL, division_code TEXT NOT NULL, address TEXT NOT NULL, "
                 "industry TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL)",
+            ),
+            # The faces of the business licences and the penalties: opened to the public.
+            SourceTable(
+                "business_licences",
+                "CREATE TABLE business_licences (credit_code TEXT PRIMARY KEY, "
+                "name TEXT NOT NULL, entity_type TEXT NOT NULL, legal_rep_name TEXT NOT NULL, "
+                "registered_capital_wan REAL NOT NULL, established_on TEXT NOT NULL, "
+                "business_scope TEXT NOT NULL, address TEXT NOT NULL, issued_on TEXT NOT NULL, "
+                "licence_status TEXT NOT NULL)",
+            ),
+            SourceTable(
+                "market_penalties",
+                "CREATE TABLE market_penalties (decision_no TEXT PRIMARY KEY, "
+                "party_name TEXT NOT NULL, credit_code TEXT NOT NULL, violation TEXT NOT NULL, "
+                "penalty_type TEXT NOT NULL, fine_amount REAL NOT NULL, "
+                "decided_on TEXT NOT NULL, authority TEXT NOT NULL)",
             ),
         ),
     ),
@@ -248,6 +271,9 @@ class _CityGenerator:
     def __init__(self, scale: Scale, seed: int, writer: _Writer) -> None:
         self.scale = scale
         self.rng = random.Random(seed)
+        # The open data's own stream: adding to it never changes the people or enterprises.
+        self.open_rng = random.Random(seed + 1)
+        self.penalty_serial = 0
         self.writer = writer
         surnames = ChineseNames.last_names
         self.surnames: Sequence[str] = list(surnames)
@@ -436,16 +462,55 @@ class _CityGenerator:
         established = max(owner.birth + timedelta(days=22 * 365), date(1992, 1, 1))
         established += timedelta(days=rng.randint(0, max(0, (AS_OF - established).days)))
         status = "存续" if rng.random() < 0.92 else rng.choice(("注销", "吊销"))
+        address = self._address(district, street, community)
         self.writer.add(
             "enterprises",
             (code, name, kind, owner.id_number, owner.name, capital, established.isoformat(),
-             community.code, self._address(district, street, community), industry, status,
-             AS_OF_TEXT),
+             community.code, address, industry, status, AS_OF_TEXT),
         )  # fmt: skip
+        self._licence_and_penalty(
+            (code, name, kind, owner.name, capital, established.isoformat()),
+            f"{industry}；{business}服务",
+            address,
+            established,
+            status,
+            district,
+        )
         by_district = self.summary.enterprises_by_district
         by_district[district.code] = by_district.get(district.code, 0) + 1
         if status == "存续" and not sole_trader:
             self.employers.setdefault(district.code, []).append(code)
+
+
+    def _licence_and_penalty(
+        self,
+        face: tuple[object, ...],
+        scope: str,
+        address: str,
+        established: date,
+        status: str,
+        district: Division,
+    ) -> None:
+        """The licence's face (reissued at some later change) and, now and then, a penalty
+        published under 双公示 — drawn from the open data's own stream."""
+        rng = self.open_rng
+        issued = established + timedelta(days=rng.randint(0, max(0, (AS_OF - established).days)))
+        self.writer.add(
+            "business_licences",
+            (*face, scope, address, issued.isoformat(), _LICENCE_STATUS[status]),
+        )
+        if rng.random() >= PENALTY_RATE:
+            return
+        self.penalty_serial += 1
+        violation, penalty = rng.choice(_VIOLATIONS)
+        fine = 0.0 if penalty == "警告" else float(rng.randrange(2_000, 200_000, 500))
+        decided = _random_day(rng, max(2019, established.year), AS_OF)
+        number = f"筑市监处罚〔{decided.year}〕{self.penalty_serial:05d}号"
+        self.writer.add(
+            "market_penalties",
+            (number, face[1], face[0], violation, penalty, fine, decided.isoformat(),
+             f"{district.name}市场监督管理局"),
+        )  # fmt: skip
 
 
 def _age(birth: date) -> int:
