@@ -248,3 +248,30 @@ def test_a_stream_closed_early_releases_the_source(people_source: Connector) -> 
         next(stream)
         stream.close()
     assert len(rows_of(people_source.select(SelectSpec("people", ["id"])))) == len(PEOPLE)
+
+
+def test_offset_pages_skip_rows_after_ordering(people_source: Connector) -> None:
+    spec = SelectSpec(
+        "people",
+        ["id", "name"],
+        [Filter("district", "eq", "南明区")],
+        order_by=[("id", False)],
+        limit=5,
+        offset=4,
+    )
+    want = expected(["id", "name"], lambda r: r["district"] == "南明区", key=lambda r: r["id"])
+    assert rows_of(people_source.select(spec)) == want[4:9]
+
+
+def test_count_counts_the_rows_the_filters_match(people_source: Connector) -> None:
+    spec = SelectSpec(
+        "people", ["name"], [Filter("district", "eq", "南明区")], order_by=[("id", False)], limit=3
+    )
+    assert people_source.count(spec) == len(expected(["id"], lambda r: r["district"] == "南明区"))
+    assert people_source.count(SelectSpec("people", ["id"])) == len(PEOPLE)
+
+
+@pytest.mark.parametrize("offset", [-1, 10**9, "5"])
+def test_an_offset_out_of_range_is_refused(people_source: Connector, offset: Any) -> None:
+    with pytest.raises(BadFilter):
+        people_source.select(SelectSpec("people", ["id"], limit=1, offset=offset))

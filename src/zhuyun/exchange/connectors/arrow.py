@@ -260,6 +260,8 @@ class DuckScanner:
             text += " ORDER BY " + ", ".join(keys)
         if checked.limit is not None:
             text += f" LIMIT {sql.bind(checked.limit)}"
+        if checked.offset:
+            text += f" OFFSET {sql.bind(checked.offset)}"
         return text, sql.params
 
     def stream(

@@ -107,6 +107,7 @@ class SelectSpec:
     order_by: Sequence[tuple[str, bool]] = ()
     limit: int | None = None
     after: Sequence[Any] | None = None
+    offset: int = 0  # rows skipped before the first (OFFSET: costs a scan; prefer `after`)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,10 @@ class Connector(Protocol):
         filter, a schema change, a source that is down or too slow raise here, not half-way
         through a response; `timeout_s` bounds the wait for each batch.
         """
+        ...
+
+    def count(self, spec: SelectSpec, *, timeout_s: float = 10.0) -> int:
+        """How many rows match `spec.filters` (its order, limit and cursor are ignored)."""
         ...
 
     def lookup(

@@ -54,6 +54,9 @@ class CheckedFilter:
     high: Any = None
 
 
+MAX_OFFSET = 10_000_000  # deeper pages take the cursor (`after`): an offset is a scan
+
+
 @dataclass(frozen=True)
 class CheckedSpec:
     """A `SelectSpec` resolved against the table's columns; connectors build only from this."""
@@ -65,6 +68,7 @@ class CheckedSpec:
     descending: bool
     limit: int | None
     after: tuple[Any, ...] | None
+    offset: int = 0
 
 
 def _wrong_type(column: ColumnInfo, value: Any) -> BadFilter:
@@ -266,6 +270,12 @@ def check_spec(spec: SelectSpec, available: Sequence[ColumnInfo], source: str) -
     limit = spec.limit
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise BadFilter("The limit must be a whole number ≥ 0.", "行数上限须为非负整数。")
+    offset = spec.offset
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise BadFilter(
+            f"The offset must be a whole number from 0 to {MAX_OFFSET:,}.",
+            f"偏移量须为 0 至 {MAX_OFFSET:,} 的整数。",
+        )
     after: tuple[Any, ...] | None = None
     if spec.after is not None:
         if isinstance(spec.after, str | bytes) or len(spec.after) != len(order_by) or not order_by:
@@ -284,6 +294,7 @@ def check_spec(spec: SelectSpec, available: Sequence[ColumnInfo], source: str) -
         descending=directions == {True},
         limit=limit,
         after=after,
+        offset=offset,
     )
 
 

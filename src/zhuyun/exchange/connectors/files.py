@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +291,8 @@ class FileConnector:
             text += " ORDER BY " + ", ".join(f"{quote_identifier(n)} {direction}" for n in names)
         if checked.limit is not None:
             text += f" LIMIT {sql.bind(checked.limit)}"
+        if checked.offset:
+            text += f" OFFSET {sql.bind(checked.offset)}"
         return text, sql.params
 
     # -- the contract ---------------------------------------------------------------------
@@ -333,6 +335,18 @@ class FileConnector:
                     yield rows
         finally:
             cursor.close()
+
+    def count(self, spec: SelectSpec, *, timeout_s: float = 10.0) -> int:
+        check_run_args(timeout_s, 1)
+        checked = self._checked(replace(spec, order_by=(), limit=None, after=None, offset=0))
+        text, params = self._statement(checked)
+        cursor = self._db.cursor()
+        try:
+            with self._errors(timeout_s, spec), _interrupting(cursor, timeout_s):
+                row = cursor.execute(f"SELECT count(*) FROM ({text})", params).fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
 
     def lookup(
         self,

@@ -12,6 +12,7 @@ import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager as ContextManager
+from dataclasses import replace
 from typing import Any
 
 from zhuyun.exchange.connectors.base import ColumnInfo, HealthReport, SelectSpec, SourceConfig
@@ -94,15 +95,16 @@ def run_local(
         else:
             matching = (row for row in matching if _safely(lambda r: key(r) > cursor)(row))
     ordered: Iterable[Row]
+    skip = checked.offset
     if order and checked.limit is not None:
         pick = heapq.nlargest if checked.descending else heapq.nsmallest
-        ordered = pick(checked.limit, matching, key=key)
+        ordered = pick(skip + checked.limit, matching, key=key)[skip:]
     elif order:
-        ordered = sorted(matching, key=key, reverse=checked.descending)
+        ordered = sorted(matching, key=key, reverse=checked.descending)[skip:]
     elif checked.limit is not None:
-        ordered = itertools.islice(matching, checked.limit)
+        ordered = itertools.islice(matching, skip, skip + checked.limit)
     else:
-        ordered = matching
+        ordered = itertools.islice(matching, skip, None)
     projection = [position[column.name] for column in checked.columns]
     projected = (tuple(row[i] for i in projection) for row in ordered)
     for batch in rebatch(projected, batch_size):
@@ -170,6 +172,13 @@ class LocalConnector(ABC):
                 yield from run_local(typed, names, checked, batch_size, deadline)
         except DeadlineExpired:
             raise SourceTimeout(self._label, timeout_s) from None
+
+    def count(self, spec: SelectSpec, *, timeout_s: float = 10.0) -> int:
+        """Rows are counted as they are read: the matching ones, without keeping them."""
+        bare = replace(
+            spec, columns=list(spec.columns)[:1], order_by=(), limit=None, after=None, offset=0
+        )
+        return sum(len(batch) for batch in self.select(bare, timeout_s=timeout_s))
 
     def lookup(
         self,

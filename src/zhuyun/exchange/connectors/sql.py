@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    func,
     inspect,
     select,
     text,
@@ -378,6 +379,18 @@ class SqlConnector:
                     else:
                         backend.abandon(conn, result)
 
+    def count(self, spec: SelectSpec, *, timeout_s: float = 10.0) -> int:
+        check_run_args(timeout_s, 1)
+        checked, table = self._checked(replace(spec, order_by=(), limit=None, after=None))
+        matching = _statement(replace(checked, offset=0), table).subquery()
+        statement = select(func.count()).select_from(matching)
+        with (
+            self._errors(spec, timeout_s),
+            self._engine.connect() as conn,
+            self._backend.lookup_scope(conn, timeout_s),
+        ):
+            return int(conn.execute(statement).scalar_one())
+
     def lookup(
         self,
         table: str,
@@ -472,4 +485,6 @@ def _statement(checked: CheckedSpec, table: Table) -> Select[Any]:
         statement = statement.order_by(*(k.desc() if checked.descending else k.asc() for k in keys))
     if checked.limit is not None:
         statement = statement.limit(checked.limit)
+    if checked.offset:
+        statement = statement.offset(checked.offset)
     return statement
