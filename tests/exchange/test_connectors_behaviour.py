@@ -275,3 +275,23 @@ def test_count_counts_the_rows_the_filters_match(people_source: Connector) -> No
 def test_an_offset_out_of_range_is_refused(people_source: Connector, offset: Any) -> None:
     with pytest.raises(BadFilter):
         people_source.select(SelectSpec("people", ["id"], limit=1, offset=offset))
+
+
+def test_contains_and_any_filters_match_text_anywhere_in_any_column(
+    people_source: Connector,
+) -> None:
+    needle = PEOPLE[3][2][1:]  # the given name of the fourth person
+    spec = SelectSpec(
+        "people",
+        ["id"],
+        [Filter("any", "any", [Filter("name", "contains", needle), Filter("id", "eq", 1)])],
+        order_by=[("id", False)],
+    )
+    want = expected(["id"], lambda r: needle in r["name"] or r["id"] == 1, key=lambda r: r["id"])
+    assert rows_of(people_source.select(spec)) == want
+    assert people_source.count(spec) == len(want)
+    literal = SelectSpec(
+        "people", ["id"], [Filter("name", "contains", "%_")], order_by=[("id", False)]
+    )
+    want = expected(["id"], lambda r: "%_" in r["name"], key=lambda r: r["id"])
+    assert rows_of(people_source.select(literal)) == want and 0 < len(want) < len(PEOPLE)

@@ -44,7 +44,8 @@ def test_a_dataset_carries_ckans_fields_and_none_of_the_internal_sharing_rules(
     assert dataset["organization"]["title"] == "贵阳市市场监督管理局"
     resource = dataset["resources"][0]
     assert resource["format"] == "CSV"
-    assert resource["url"].endswith(f"/opendata/datasets/{hit['name']}")  # its portal page
+    # its download: the data is bound to the regulator's own database
+    assert resource["url"].endswith(f"/opendata/datasets/{hit['name']}/download.csv")
     assert portal.action.resource_show(id=resource["id"])["id"] == resource["id"]
     text = json.dumps(dataset, ensure_ascii=False)
     for internal in ("share_type", "share_conditions", "legal_basis", "mask_kind", "sensitivity"):

@@ -180,6 +180,8 @@ class Principal:
     def as_actor(self) -> Actor:
         if self.via == "system":
             return SYSTEM
+        if self.via == "public":
+            return Actor(id=None, name=self.display_name)
         role = self.primary_role
         return Actor(
             id=self.account_id,

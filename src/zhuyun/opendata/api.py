@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import Database
+from zhuyun.core.errors import Problem
 from zhuyun.identity.deps import SessionDep, get_database, get_settings_dep
-from zhuyun.opendata import service
+from zhuyun.opendata import datastore, service
 from zhuyun.opendata.service import NotFound, SearchQuery, ValidationError
 from zhuyun.opendata.visitors import OpenVisitor, Visitor
 
@@ -88,14 +89,17 @@ def _package_list(call: Call) -> Any:
 
 def _package_show(call: Call) -> Any:
     version = service.find_dataset(call.session, _text(call.params, "id", True))
-    return service.package_dict(version, call.base)
+    return service.package_dict(version, call.base, service.bound_ids(call.session))
 
 
 def _current_with_resources(call: Call) -> Any:
     offset = _int(call.params, "offset", 0, 10**6)
     limit = _int(call.params, "limit", service.MAX_DATASETS, service.MAX_DATASETS)
     names = service.package_names(call.session, offset, limit)
-    return [service.package_dict(service.find_dataset(call.session, n), call.base) for n in names]
+    bound = service.bound_ids(call.session)
+    return [
+        service.package_dict(service.find_dataset(call.session, n), call.base, bound) for n in names
+    ]
 
 
 def _facet_fields(params: Params) -> list[str]:
@@ -160,7 +164,11 @@ def _tag_list(call: Call) -> Any:
 
 def _resource_show(call: Call) -> Any:
     version = service.find_resource(call.session, _text(call.params, "id", True))
-    return service.resource_dict(version, call.base)
+    return service.resource_dict(version, call.base, service.bound_ids(call.session))
+
+
+def _datastore_search(call: Call) -> Any:
+    return datastore.search(call.session, call.secret_key, call.visitor, call.params)
 
 
 ACTIONS: dict[str, Callable[[Call], Any]] = {
@@ -176,6 +184,16 @@ ACTIONS: dict[str, Callable[[Call], Any]] = {
     "group_show": _group_show,
     "tag_list": _tag_list,
     "resource_show": _resource_show,
+    "datastore_search": _datastore_search,
+}
+
+# CKAN's error type for each status a platform problem may carry
+_PROBLEM_TYPES = {
+    401: "Authorization Error",
+    403: "Authorization Error",
+    404: "Not Found Error",
+    429: "Rate Limit Error",
+    503: "Service Unavailable",
 }
 
 
@@ -241,7 +259,28 @@ def _action(
     except ValidationError as invalid:
         error: dict[str, Any] = {"__type": "Validation Error", **invalid.errors}
         return _envelope(base, action, 409, success=False, error=error)
+    except Problem as problem:
+        return _problem(base, action, problem)
     return _envelope(base, action, 200, success=True, result=result)
+
+
+def _problem(base: str, action: str, problem: Problem) -> JSONResponse:
+    """A refusal of the gateway or a source's failure in CKAN's error shape: its status
+    (a validation error is CKAN's 409), the message in both languages and its code."""
+    message = f"{problem.message_zh} / {problem.message_en}"
+    kind = _PROBLEM_TYPES.get(problem.status)
+    if kind is None:
+        error: dict[str, Any] = {"__type": "Validation Error", problem.code: [message]}
+        return _envelope(base, action, 409, success=False, error=error)
+    response = _envelope(
+        base,
+        action,
+        problem.status,
+        success=False,
+        error={"__type": kind, "message": message, "code": problem.code},
+    )
+    response.headers.update(problem.headers)
+    return response
 
 
 @router.get("/api/3/action/{action}", summary="CKAN Action API (GET) / CKAN 兼容接口")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,13 +28,12 @@ from zhuyun.catalog.vocab import (
     BaseLibrary,
     OpenType,
     ResourceFormat,
-    Sensitivity,
     UpdateCycle,
 )
+from zhuyun.exchange.service import sources
+from zhuyun.exchange.service.policy import OPENED_SENSITIVITIES
 
 PUBLIC_OPEN_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
-# Items a dataset opens: sensitive and secret ones (ID numbers, phones …) never are.
-OPENED_SENSITIVITIES = (Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value)
 MAX_DATASETS = 5_000  # the catalog a portal serves at once; searched and faceted in memory
 CKAN_VERSION = "2.10.4"  # the Action API generation whose shapes these follow
 LICENSE = {"license_id": "cc-by", "license_title": "知识共享署名 4.0（CC BY 4.0）"}
@@ -93,13 +92,22 @@ def _organization(version: ResourceVersion) -> dict[str, Any]:
     }
 
 
-def resource_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
-    """The dataset's one data resource: the open rows of the catalog resource."""
+def bound_ids(session: Session) -> frozenset[int]:
+    """The catalog resources whose data can be served (bound to a department's source)."""
+    return sources.bound_resource_ids(session)
+
+
+def resource_dict(
+    version: ResourceVersion, base_url: str, bound: Collection[int] = frozenset()
+) -> dict[str, Any]:
+    """The dataset's one data resource: the open rows of the catalog resource, served by
+    the DataStore API and as downloads when the resource is bound to its source."""
+    active = version.resource_id in bound
     name = dataset_name(version.code)
     fields = [
         {"id": item["field"], "type": item["data_type"], "info": {"label": item["name"]}}
         for item in version.snapshot.get("items", [])
-        if item.get("sensitivity") in OPENED_SENSITIVITIES
+        if item.get("sensitivity") in OPENED_SENSITIVITIES  # never sensitive or secret ones
     ]
     fmt = version.snapshot.get("format") or ResourceFormat.DATABASE.value
     return {
@@ -107,13 +115,12 @@ def resource_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
         "package_id": str(version.resource_id),
         "name": f"{version.name}（数据）",
         "description": version.snapshot.get("summary", ""),
-        # Downloads and datastore_search through the gateway's open policy are still to come:
-        # until then the resource points at the dataset's page and says it has no datastore.
         "format": "CSV",
         "mimetype": "text/csv",
-        "url": f"{base_url}/opendata/datasets/{name}",
-        "url_type": None,
-        "datastore_active": False,
+        # the CSV download where there is data to download, else the dataset's page
+        "url": f"{base_url}/opendata/datasets/{name}" + ("/download.csv" if active else ""),
+        "url_type": "datastore" if active else None,
+        "datastore_active": active,
         "state": "active",
         "position": 0,
         "created": _time(version.published_at),
@@ -123,7 +130,9 @@ def resource_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
     }
 
 
-def package_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
+def package_dict(
+    version: ResourceVersion, base_url: str, bound: Collection[int] = frozenset()
+) -> dict[str, Any]:
     """A published resource as a CKAN dataset (package)."""
     snapshot = version.snapshot
     cycle = snapshot.get("update_cycle")
@@ -167,7 +176,7 @@ def package_dict(version: ResourceVersion, base_url: str) -> dict[str, Any]:
             else []
         ),
         "extras": extras,
-        "resources": [resource_dict(version, base_url)],
+        "resources": [resource_dict(version, base_url, bound)],
         "num_resources": 1,
         "num_tags": len(_tags(version)),
         **LICENSE,
@@ -242,7 +251,8 @@ def package_search(session: Session, query: SearchQuery, base_url: str) -> dict[
         versions = [hit.version for hit in hits if hit.version.open_type in public]
     else:
         versions = _public_versions(session)
-    packages = [package_dict(v, base_url) for v in versions]
+    bound = bound_ids(session)
+    packages = [package_dict(v, base_url, bound) for v in versions]
     for field, values in (query.fq or {}).items():
         packages = [p for p in packages if set(values) & set(_facet_values(p, field))]
     if query.sort.startswith(("title_string", "name")):
@@ -283,7 +293,7 @@ def organization(session: Session, name_or_id: str, base_url: str) -> dict[str, 
     for org in organizations(session):
         if name_or_id in (org["name"], org["id"]):
             packages = [
-                package_dict(v, base_url)
+                package_dict(v, base_url, bound_ids(session))
                 for v in _public_versions(session)
                 if str(v.provider_unit_id) == org["id"]
             ]

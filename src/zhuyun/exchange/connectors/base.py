@@ -77,14 +77,16 @@ class ColumnInfo:
     indexed: bool = False
 
 
-FilterOp = Literal["eq", "in", "range", "prefix", "is_null"]
-FILTER_OPS: tuple[str, ...] = ("eq", "in", "range", "prefix", "is_null")
+FilterOp = Literal["eq", "in", "range", "prefix", "is_null", "contains", "any"]
+FILTER_OPS: tuple[str, ...] = ("eq", "in", "range", "prefix", "is_null", "contains", "any")
 
 
 @dataclass(frozen=True)
 class Filter:
     """One condition on one column. `range`: low ≤ x ≤ high, either bound may be None;
-    `is_null`: value True (is null) or False (is not null); `in`: value is a list."""
+    `is_null`: value True (is null) or False (is not null); `in`: value is a list;
+    `contains`: the text holds value; `any`: value is a list of filters (on any columns,
+    none of them `any`) of which at least one holds — `field` names the first one's."""
 
     field: str
     op: FilterOp

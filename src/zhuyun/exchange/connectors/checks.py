@@ -226,7 +226,7 @@ def _check_filter(f: Filter, column: ColumnInfo) -> CheckedFilter:
                 f"的取值超过 {MAX_IN_VALUES} 个。",
             )
         return CheckedFilter(column, op, values=tuple(coerce(v, column) for v in f.value))
-    if op == "prefix":
+    if op in ("prefix", "contains"):
         if kind is not DataType.STRING:
             raise _bad(op, column, "applies to text columns only.", "只适用于文本字段。")
         return CheckedFilter(column, op, value=coerce(f.value, column))
@@ -246,6 +246,30 @@ def _check_filter(f: Filter, column: ColumnInfo) -> CheckedFilter:
     return CheckedFilter(column, op, low=low, high=high)
 
 
+MAX_ANY_FILTERS = 50
+
+
+def _check_any_filter(
+    f: Filter, by_name: Mapping[str, ColumnInfo], table: str, source: str
+) -> CheckedFilter:
+    """A filter, or an `any` group of filters of which one must hold."""
+    if f.op != "any":
+        return _check_filter(f, _resolve([f.field], by_name, table, source)[0])
+    subs = f.value
+    if (
+        isinstance(subs, str | bytes)
+        or not isinstance(subs, Sequence)
+        or not 0 < len(subs) <= MAX_ANY_FILTERS
+        or not all(isinstance(sub, Filter) and sub.op != "any" for sub in subs)
+    ):
+        raise BadFilter(
+            f"An 'any' filter needs 1 to {MAX_ANY_FILTERS} plain filters.",
+            f"“any”条件须包含 1 至 {MAX_ANY_FILTERS} 个普通条件。",
+        )
+    checked = tuple(_check_any_filter(sub, by_name, table, source) for sub in subs)
+    return CheckedFilter(checked[0].column, "any", values=checked)
+
+
 def check_spec(spec: SelectSpec, available: Sequence[ColumnInfo], source: str) -> CheckedSpec:
     """Resolve and validate `spec` against the table's columns (see the module docstring)."""
     by_name = {column.name: column for column in available}
@@ -254,9 +278,7 @@ def check_spec(spec: SelectSpec, available: Sequence[ColumnInfo], source: str) -
     if len(set(spec.columns)) != len(spec.columns):
         raise BadFilter("A column is chosen twice.", "有字段被重复选择。")
     columns = _resolve(list(spec.columns), by_name, spec.table, source)
-    filters = tuple(
-        _check_filter(f, _resolve([f.field], by_name, spec.table, source)[0]) for f in spec.filters
-    )
+    filters = tuple(_check_any_filter(f, by_name, spec.table, source) for f in spec.filters)
     order_names = [name for name, _ in spec.order_by]
     order_by = _resolve(order_names, by_name, spec.table, source)
     directions = {bool(descending) for _, descending in spec.order_by}

@@ -115,6 +115,8 @@ class _Sql:
         return f"${name}"
 
     def condition(self, checked: CheckedFilter) -> str:
+        if checked.op == "any":
+            return "(" + " OR ".join(f"({self.condition(sub)})" for sub in checked.values) + ")"
         column = quote_identifier(checked.column.name)
         if checked.op == "eq":
             return f"{column} = {self.bind(checked.value)}"
@@ -124,6 +126,8 @@ class _Sql:
             return f"{column} IN ({', '.join(self.bind(v) for v in checked.values)})"
         if checked.op == "prefix":
             return f"starts_with({column}, {self.bind(checked.value)})"
+        if checked.op == "contains":
+            return f"contains({column}, {self.bind(checked.value)})"
         if checked.op == "is_null":
             return f"{column} IS {'' if checked.value else 'NOT '}NULL"
         bounds = []

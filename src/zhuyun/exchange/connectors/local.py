@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import replace
 from typing import Any
@@ -42,10 +42,21 @@ def _test(checked: CheckedFilter) -> Callable[[Any], bool]:
         return lambda v: v is not None and v in members
     if checked.op == "prefix":
         return lambda v: isinstance(v, str) and v.startswith(checked.value)
+    if checked.op == "contains":
+        return lambda v: isinstance(v, str) and checked.value in v
     if checked.op == "is_null":
         return lambda v: (v is None) is checked.value
     low, high = checked.low, checked.high
     return lambda v: v is not None and (low is None or low <= v) and (high is None or v <= high)
+
+
+def _row_test(checked: CheckedFilter, position: Mapping[str, int]) -> Callable[[Row], bool]:
+    """A predicate on a whole row: one column's test, or any of an `any` group's."""
+    if checked.op == "any":
+        subs = [_row_test(sub, position) for sub in checked.values]
+        return lambda row: any(test(row) for test in subs)
+    index, test = position[checked.column.name], _safely(_test(checked))
+    return lambda row: test(row[index])
 
 
 def _sort_part(value: Any) -> tuple[int, Any]:
@@ -79,14 +90,14 @@ def run_local(
 ) -> Generator[Batch, None, None]:
     """Filter, keyset, order, limit and project `rows` (whose columns are `names`)."""
     position = {name: index for index, name in enumerate(names)}
-    tests = [(position[f.column.name], _safely(_test(f))) for f in checked.filters]
+    tests = [_row_test(f, position) for f in checked.filters]
     order = [position[column.name] for column in checked.order_by]
 
     def key(row: Row) -> tuple[tuple[int, Any], ...]:
         return tuple(_sort_part(row[i]) for i in order)
 
     matching: Iterator[Row] = (
-        row for row in _timed(rows, deadline) if all(test(row[i]) for i, test in tests)
+        row for row in _timed(rows, deadline) if all(test(row) for test in tests)
     )
     if order and checked.after is not None:
         cursor = tuple(_sort_part(value) for value in checked.after)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     func,
     inspect,
+    or_,
     select,
     text,
     tuple_,
@@ -447,13 +448,18 @@ class SqlConnector:
         self._scanner.close()
 
 
-def _condition(column: Column[Any], checked: CheckedFilter) -> ColumnElement[bool]:
+def _condition(table: Table, checked: CheckedFilter) -> ColumnElement[bool]:
+    if checked.op == "any":
+        return or_(*(_condition(table, sub) for sub in checked.values))
+    column: Column[Any] = table.c[checked.column.name]
     if checked.op == "eq":
         return column == checked.value
     if checked.op == "in":
         return column.in_(checked.values)
     if checked.op == "prefix":
         return column.startswith(checked.value, autoescape=True)
+    if checked.op == "contains":
+        return column.contains(checked.value, autoescape=True)
     if checked.op == "is_null":
         return column.is_(None) if checked.value else column.is_not(None)
     bounds = []
@@ -468,7 +474,7 @@ def _statement(checked: CheckedSpec, table: Table) -> Select[Any]:
     """`select(columns).where(...).order_by(...).limit(...)` from reflected columns only."""
     statement = select(*(table.c[column.name] for column in checked.columns))
     for checked_filter in checked.filters:
-        statement = statement.where(_condition(table.c[checked_filter.column.name], checked_filter))
+        statement = statement.where(_condition(table, checked_filter))
     keys = [table.c[column.name] for column in checked.order_by]
     if keys and checked.after is not None:
         after = [

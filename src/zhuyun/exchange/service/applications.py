@@ -197,9 +197,9 @@ def get_application(session: Session, application_id: int) -> Application:
 
 
 def can_see_application(principal: Principal, application: Application) -> bool:
-    return (
-        principal.can(Permission.EXCHANGE_COORDINATE)
-        or principal.unit_id in (application.consumer_unit_id, application.provider_unit_id)
+    return principal.can(Permission.EXCHANGE_COORDINATE) or principal.unit_id in (
+        application.consumer_unit_id,
+        application.provider_unit_id,
     )
 
 
@@ -416,9 +416,7 @@ def list_grants(
     if resource_id is not None:
         conditions.append(Grant.resource_id == resource_id)
     if not principal.can(Permission.EXCHANGE_COORDINATE):
-        provided = select(Application.id).where(
-            Application.provider_unit_id == principal.unit_id
-        )
+        provided = select(Application.id).where(Application.provider_unit_id == principal.unit_id)
         conditions.append(
             or_(Grant.consumer_unit_id == principal.unit_id, Grant.application_id.in_(provided))
         )
@@ -561,6 +559,10 @@ def list_objections(
         )
     total = session.scalar(select(func.count()).select_from(Objection).where(*conditions)) or 0
     rows = session.scalars(
-        select(Objection).where(*conditions).order_by(Objection.id.desc()).offset(offset).limit(limit)
+        select(Objection)
+        .where(*conditions)
+        .order_by(Objection.id.desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return list(rows), total

@@ -35,7 +35,14 @@ from zhuyun.exchange.formats import AnyBatch, OutputFormat, jsonable
 from zhuyun.exchange.models import Binding, Grant, GrantUsage, Source
 from zhuyun.exchange.service.access import remember_subjects
 from zhuyun.exchange.service.connections import connector_for
-from zhuyun.exchange.service.policy import Consumer, Decision, Refused, decide
+from zhuyun.exchange.service.policy import (
+    PUBLIC,
+    Consumer,
+    Decision,
+    Refused,
+    decide,
+    decide_open,
+)
 from zhuyun.identity import service as identity
 from zhuyun.identity.models import OrgUnit
 from zhuyun.identity.permissions import Principal
@@ -59,6 +66,7 @@ class QueryRequest:
     limit: int | None = None  # None: DEFAULT_ROWS, or fewer if the grant allows fewer
     after: str | None = None  # the opaque cursor of the previous page
     format: OutputFormat = OutputFormat.JSON
+    offset: int = 0  # rows to skip (the open-data API's paging); `after` is cheaper
 
 
 @dataclass
@@ -186,6 +194,23 @@ def _context(
     return consumer, binding, source
 
 
+def _bound(session: Session, resource_id: int) -> tuple[Binding, Source]:
+    """The resource's binding and source, in one round trip (for the public, who has no unit)."""
+    row = session.execute(
+        select(*_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
+        .select_from(_BINDING_TABLE)
+        .join(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
+        .where(_BINDING_TABLE.c.resource_id == resource_id)
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"Resource {resource_id} is not bound to a source, so it cannot be queried.",
+            f"资源 {resource_id} 尚未挂接数据源，无法调用。",
+            code="resource-not-bound",
+        )
+    return _built(session, resource_id, row)
+
+
 @dataclass(frozen=True)
 class GrantView:
     """A grant as the policy sees it, with the rows its unit used today."""
@@ -260,7 +285,13 @@ def _check_fields(
 ) -> list[tuple[str, bool]]:
     """Filters and order only on items the consumer reads; a masked item only by equality,
     so no one learns a masked value piece by piece."""
-    for condition in request.filters:
+    leaves = [
+        sub
+        for condition in request.filters
+        for sub in (condition.value if condition.op == "any" else [condition])
+        if isinstance(sub, Filter)
+    ]
+    for condition in leaves:
         if condition.field not in readable:
             raise Unprocessable(
                 f"Filter on {condition.field}: only the items you query can be filtered on.",
@@ -311,14 +342,11 @@ def _prepare(
     session: Session, secret_key: str, principal: Principal, request: QueryRequest, today: date
 ) -> PreparedQuery:
     purpose = _purpose(request.purpose)
-    items = list(dict.fromkeys(request.items))
-    if not items:
-        raise Unprocessable(
-            "Name at least one item to read.", "请至少选择一个信息项。", code="items-required"
-        )
+    items = _items(request)
     resource = catalog.published_view(session, request.resource_id)
     consumer, binding, source = _context(session, principal, request.resource_id)
-    grants = _grants(session, request.resource_id, consumer.unit_id, today)
+    unit_id = cast(int, consumer.unit_id)  # a staff member's unit: _context checked it
+    grants = _grants(session, request.resource_id, unit_id, today)
     decision = decide(consumer, resource, items, purpose, grants, binding.division_field, today)
     if decision.grant_id is not None:
         grant = next(g for g in grants if g.id == decision.grant_id)
@@ -328,6 +356,69 @@ def _prepare(
                 f"Your unit used today's {grant.max_rows_per_day:,} rows of this grant.",
                 f"本单位今日已用完该授权的 {grant.max_rows_per_day:,} 行额度。",
             )
+    return _plan(
+        secret_key, principal, request, items, consumer, resource, binding, source, decision, today
+    )
+
+
+def prepare_open(
+    session: Session,
+    secret_key: str,
+    visitor: Principal,
+    request: QueryRequest,
+    today: date,
+    *,
+    has_key: bool,
+) -> PreparedQuery:
+    """Validate and decide a query of the public (open-data portal, `visitor` a principal
+    with `via="public"`) under the open policy; a refusal is ledgered, then raised."""
+    try:
+        items = _items(request)
+        resource = catalog.published_view(session, request.resource_id)
+        decision = decide_open(resource, items, has_key)
+        binding, source = _bound(session, request.resource_id)
+        return _plan(
+            secret_key, visitor, request, items, PUBLIC, resource, binding, source, decision, today
+        )
+    except Refused as refused:
+        record_refusal(
+            session,
+            "exchange.refused",
+            Subject("resource", request.resource_id),
+            {
+                "rule": refused.rule,
+                "consumer_unit_id": None,
+                "items": list(request.items)[:50],
+                "purpose": request.purpose[:200],
+                "filter_fingerprint": _fingerprint(request.filters),
+            },
+            actor=visitor.as_actor(),
+        )
+        raise
+
+
+def _items(request: QueryRequest) -> list[str]:
+    items = list(dict.fromkeys(request.items))
+    if not items:
+        raise Unprocessable(
+            "Name at least one item to read.", "请至少选择一个信息项。", code="items-required"
+        )
+    return items
+
+
+def _plan(
+    secret_key: str,
+    principal: Principal,
+    request: QueryRequest,
+    items: list[str],
+    consumer: Consumer,
+    resource: catalog.PublishedResource,
+    binding: Binding,
+    source: Source,
+    decision: Decision,
+    today: date,
+) -> PreparedQuery:
+    """The query on the source a decision allows: columns, filters, order, page."""
     order = _check_fields(request, decision, items)
     ceiling = MAX_PAGE_ROWS if request.format == OutputFormat.JSON else MAX_EXPORT_ROWS
     if decision.grant_id is not None:
@@ -362,6 +453,7 @@ def _prepare(
         order_by=order,
         limit=limit,
         after=after,
+        offset=request.offset,
     )
     point_lookup = (
         len(request.filters) == 1
@@ -369,6 +461,7 @@ def _prepare(
         and request.filters[0].field == binding.key_field
         and decision.row_filter is None
         and after is None
+        and request.offset == 0
     )
     data_types = [
         "string" if name in decision.masked else resource.items[name].data_type for name in items
@@ -387,6 +480,16 @@ def _prepare(
         point_lookup=point_lookup,
         today=today,
     )
+
+
+def count_matching(session: Session, prepared: PreparedQuery) -> int:
+    """How many rows the query's filters (and the policy's row filter) match on the source;
+    a failure is ledgered like a failed query."""
+    try:
+        return prepared.connector.count(prepared.spec, timeout_s=QUERY_TIMEOUT_S)
+    except ConnectorError as failure:
+        _ledger_failure(session, prepared, failure)
+        raise
 
 
 def _masker(prepared: PreparedQuery) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from zhuyun.catalog.vocab import Sensitivity, ShareType
+from zhuyun.catalog.vocab import OpenType, Sensitivity, ShareType
 from zhuyun.core.errors import Forbidden
 from zhuyun.exchange.connectors import Filter
 
@@ -39,6 +39,8 @@ class ItemLike(Protocol):
 class ResourceLike(Protocol):
     @property
     def id(self) -> int: ...
+    @property
+    def open_type(self) -> str: ...
     @property
     def name(self) -> str: ...
     @property
@@ -74,9 +76,14 @@ class GrantLike(Protocol):
 class Consumer:
     """The unit a query is made for, as the policy needs to see it."""
 
-    unit_id: int
+    unit_id: int | None  # None: the public, through the open-data portal
     division_code: str
     is_city_level: bool
+
+
+PUBLIC = Consumer(unit_id=None, division_code="", is_city_level=True)
+OPENED_SENSITIVITIES = frozenset({Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value})
+OPEN_MAX_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -207,3 +214,44 @@ def _covering_grant(
         f"The grant does not cover items {', '.join(missing)}.",
         f"授权未包含信息项：{'、'.join(missing)}。",
     )
+
+
+def decide_open(resource: ResourceLike, items: Sequence[str], has_key: bool) -> Decision:
+    """Decide a query of the public (the open-data portal), or raise `Refused`.
+
+    Only published resources the government opens are read: 无条件开放 by anyone,
+    有条件开放 with a registered developer's key. Sensitive and secret items are never
+    opened; an opened item the catalog masks is served masked."""
+    if resource.status != "published":
+        raise Refused(
+            "not-published",
+            f"Resource {resource.id} is not published.",
+            f"资源 {resource.id} 尚未发布或已停用。",
+        )
+    if resource.open_type not in (OpenType.OPEN.value, OpenType.CONDITIONAL.value):
+        raise Refused(
+            "not-open", f"{resource.name} is not open data.", f"“{resource.name}”不是开放数据。"
+        )
+    if resource.open_type == OpenType.CONDITIONAL.value and not has_key:
+        raise Refused(
+            "key-required",
+            f"{resource.name} is conditionally open: call with a registered developer key.",
+            f"“{resource.name}”为有条件开放数据，请使用已注册的开发者密钥调用。",
+        )
+    unknown = [name for name in items if name not in resource.items]
+    closed = [
+        name
+        for name in items
+        if name in resource.items and resource.items[name].sensitivity not in OPENED_SENSITIVITIES
+    ]
+    if unknown or closed:
+        missing = unknown + closed
+        raise Refused(
+            "unknown-item",
+            f"{resource.name} opens no items {', '.join(missing)}.",
+            f"“{resource.name}”没有开放信息项：{'、'.join(missing)}。",
+            status=422,
+        )
+    masked = {name: kind for name in items if (kind := resource.items[name].mask_kind) is not None}
+    basis = "open:key" if has_key else "open"
+    return Decision(None, masked, None, OPEN_MAX_ROWS, basis)

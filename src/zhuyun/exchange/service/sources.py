@@ -387,3 +387,8 @@ def check_schema(
             f"数据源表 {binding.table_name} 已无信息项：{'、'.join(missing)}",
         )
     return missing
+
+
+def bound_resource_ids(session: Session) -> frozenset[int]:
+    """The resources bound to a source: the ones whose data can be queried."""
+    return frozenset(session.scalars(select(Binding.resource_id)))
