@@ -30,6 +30,11 @@ PUBLIC_ROUTES = {
     "POST /api/3/action/{action}",
     "GET /api/action/{action}",
     "POST /api/action/{action}",
+    # the open-data portal's catalog as DCAT-AP, and its well-known address
+    "GET /opendata/catalog.ttl",
+    "GET /opendata/catalog.jsonld",
+    "GET /opendata/catalog.rdf",
+    "GET /.well-known/dcat",
     # the open-data portal's public pages
     "GET /opendata",
     "GET /opendata/datasets/{name}",

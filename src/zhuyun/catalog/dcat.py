@@ -223,9 +223,28 @@ def catalog_graph(
     return graph
 
 
+#: The serialisations the DCAT exports offer: rdflib's format name → media type.
+RDF_MEDIA_TYPES = {
+    "turtle": "text/turtle",
+    "json-ld": "application/ld+json",
+    "xml": "application/rdf+xml",
+}
+
+
+def serialize(graph: Graph, rdf_format: str, context: Mapping[str, str] | None = None) -> str:
+    """The graph in one of `RDF_MEDIA_TYPES`; JSON-LD is compacted with `context` (by default
+    the prefixes bound in the graph)."""
+    if rdf_format not in RDF_MEDIA_TYPES:
+        raise ValueError(f"not an RDF serialisation offered: {rdf_format}")
+    if rdf_format == "json-ld":
+        prefixes = context or {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
+        return graph.serialize(format="json-ld", context=dict(prefixes), indent=2)
+    return graph.serialize(format=rdf_format)
+
+
 def to_turtle(graph: Graph) -> str:
-    return graph.serialize(format="turtle")
+    return serialize(graph, "turtle")
 
 
 def to_jsonld(graph: Graph) -> str:
-    return graph.serialize(format="json-ld", context=CONTEXT, indent=2)
+    return serialize(graph, "json-ld", CONTEXT)
