@@ -130,17 +130,16 @@ def test_a_dropped_column_is_a_schema_change_and_the_resource_is_marked_stale(
             headers=police,
             json={"summary": "副本。", "share_type": "unconditional", "share_conditions": ""},
         )
-        assert client.post(
-            f"/api/catalog/resources/{resource_id}/publish", headers=police
-        ).status_code == 200
+        assert (
+            client.post(f"/api/catalog/resources/{resource_id}/publish", headers=police).status_code
+            == 200
+        )
         department_server.execute("ALTER TABLE people_copy DROP COLUMN income")
         reader = api_token(client, demo_city, Role.CASE_HANDLER)
         changed = _query(client, reader, resource_id=resource_id, items=["id", "income"])
         assert changed.status_code == 409, changed.text
         assert changed.json()["code"] == "source-schema-changed"
-        missing = client.post(
-            f"/api/exchange/resources/{resource_id}/schema-check", headers=police
-        )
+        missing = client.post(f"/api/exchange/resources/{resource_id}/schema-check", headers=police)
         assert missing.json() == ["income"]
         resource = client.get(f"/api/catalog/resources/{resource_id}", headers=police).json()
         assert resource["stale"] is True

@@ -47,9 +47,7 @@ def query(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 
 def ledger(client: TestClient, demo_city: DemoResult, activity: str) -> list[dict[str, Any]]:
     admin = api_token(client, demo_city, Role.PLATFORM_ADMIN)
-    response = client.get(
-        "/api/ledger", params={"activity": activity, "limit": 5}, headers=admin
-    )
+    response = client.get("/api/ledger", params={"activity": activity, "limit": 5}, headers=admin)
     return list(response.json()["data"])
 
 
@@ -59,9 +57,8 @@ def unconditional_items(db: Database, table: str) -> tuple[int, list[str]]:
     items = [
         field
         for field, item in view.items.items()
-        if item.share_type == "unconditional" or (
-            view.share_type == "unconditional" and item.share_type is None
-        )
+        if item.share_type == "unconditional"
+        or (view.share_type == "unconditional" and item.share_type is None)
     ]
     return resource_id, items
 
@@ -172,9 +169,7 @@ def test_apply_approve_query_then_revoke_refuses_the_next_query(
     assert too_many.status_code == 422
     not_granted = query(client, consumer, resource_id=people, items=["id_number", "sex"])
     assert not_granted.json()["code"] == "policy-grant-items"
-    other_purpose = query(
-        client, consumer, resource_id=people, items=["name"], purpose="营销推广"
-    )
+    other_purpose = query(client, consumer, resource_id=people, items=["name"], purpose="营销推广")
     assert other_purpose.json()["code"] == "policy-grant-purpose"
     revoked = client.post(
         f"/api/exchange/grants/{grant.json()['id']}/revoke",
@@ -275,9 +270,7 @@ def test_who_read_my_data_shows_a_citizen_every_read_of_their_records(
     )
     assert looked_up.status_code == 200, looked_up.text
     assert len(looked_up.json()["rows"]) == 1
-    mine = client.get(
-        "/api/exchange/my-access", headers=api_token(client, demo_city, Role.CITIZEN)
-    )
+    mine = client.get("/api/exchange/my-access", headers=api_token(client, demo_city, Role.CITIZEN))
     assert mine.status_code == 200
     latest = mine.json()["data"][0]
     assert latest["seq"] == looked_up.json()["ledger_seq"]
@@ -394,9 +387,7 @@ def test_sql_in_a_value_is_only_a_value(
 
 
 def test_a_citizen_cannot_query_shared_data(client: TestClient, demo_city: DemoResult) -> None:
-    response = query(
-        client, api_token(client, demo_city, Role.CITIZEN), resource_id=1, items=["x"]
-    )
+    response = query(client, api_token(client, demo_city, Role.CITIZEN), resource_id=1, items=["x"])
     assert response.status_code == 403
 
 

@@ -38,6 +38,7 @@ PUBLIC_ROUTES = {
     # the open-data portal's public pages
     "GET /opendata",
     "GET /opendata/datasets/{name}",
+    "GET /opendata/datasets/{name}/download.{fmt}",
 }
 
 

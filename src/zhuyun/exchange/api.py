@@ -17,13 +17,7 @@ from zhuyun.core.errors import Forbidden
 from zhuyun.core.ledger import SYSTEM, LedgerQuery, list_entries
 from zhuyun.core.paging import Page, PageDep
 from zhuyun.exchange.connectors import Filter
-from zhuyun.exchange.formats import (
-    MEDIA_TYPES,
-    OutputFormat,
-    arrow_stream,
-    csv_stream,
-    parquet_stream,
-)
+from zhuyun.exchange.formats import FILE_EXTENSIONS, MEDIA_TYPES, OutputFormat, export_stream
 from zhuyun.exchange.models import Source
 from zhuyun.exchange.schemas import (
     AccessLogEntry,
@@ -279,14 +273,9 @@ def query(
     session.commit()  # the stream outlives this request's unit of work
     batches = gateway.stream_export(get_database(http_request), _key(settings), prepared, started)
     columns = list(request.items)
-    writer = {
-        OutputFormat.CSV: lambda: csv_stream(columns, batches),
-        OutputFormat.ARROW: lambda: arrow_stream(columns, prepared.data_types, batches),
-        OutputFormat.PARQUET: lambda: parquet_stream(columns, prepared.data_types, batches),
-    }[request.format]
-    extension = {"csv": "csv", "arrow": "arrows", "parquet": "parquet"}[request.format.value]
+    extension = FILE_EXTENSIONS[request.format]
     return StreamingResponse(
-        writer(),
+        export_stream(request.format, columns, prepared.data_types, batches),
         media_type=MEDIA_TYPES[request.format],
         headers={
             "Content-Disposition": (

@@ -1,5 +1,6 @@
-"""Streaming writers for the gateway's answers: CSV, Arrow IPC and Parquet, batch by batch,
-so an export of a million rows never sits in memory.
+"""Streaming writers for the gateway's answers: CSV, JSON, Arrow IPC, Parquet and XLSX,
+batch by batch, so an export of a million rows never sits in memory (XLSX, a zip written
+at its end, spools to a temporary file first).
 
 A batch is either a list of row tuples or a pyarrow RecordBatch (the Arrow path of bulk
 exports, whose values never pass through Python one by one). Both give the same bytes for
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+from openpyxl import Workbook
 
 Batch = Sequence[tuple[Any, ...]]
 AnyBatch: TypeAlias = Batch | pa.RecordBatch
@@ -31,6 +35,7 @@ class OutputFormat(StrEnum):
     CSV = "csv"
     ARROW = "arrow"
     PARQUET = "parquet"
+    XLSX = "xlsx"
 
 
 MEDIA_TYPES = {
@@ -38,7 +43,16 @@ MEDIA_TYPES = {
     OutputFormat.CSV: "text/csv; charset=utf-8",
     OutputFormat.ARROW: "application/vnd.apache.arrow.stream",
     OutputFormat.PARQUET: "application/vnd.apache.parquet",
+    OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+FILE_EXTENSIONS = {
+    OutputFormat.JSON: "json",
+    OutputFormat.CSV: "csv",
+    OutputFormat.ARROW: "arrows",
+    OutputFormat.PARQUET: "parquet",
+    OutputFormat.XLSX: "xlsx",
+}
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 
 
 def jsonable(value: Any) -> Any:
@@ -272,3 +286,72 @@ def parquet_stream(
             writer.write_batch(_as_output(schema, data_types, batch))
             yield sink.take()
     yield sink.take()
+
+
+def _rows(batch: AnyBatch) -> Iterable[Sequence[Any]]:
+    if isinstance(batch, pa.RecordBatch):
+        columns = [column.to_pylist() for column in batch.columns]
+        return zip(*columns, strict=True)
+    return batch
+
+
+def json_stream(columns: Sequence[str], batches: Iterable[AnyBatch]) -> Iterator[bytes]:
+    """A JSON array of records (objects keyed by column), written as the batches come."""
+    names = list(columns)
+    first = True
+    yield b"["
+    for batch in batches:
+        parts = []
+        for row in _rows(batch):
+            record = {name: jsonable(value) for name, value in zip(names, row, strict=True)}
+            parts.append(("" if first else ",") + json.dumps(record, ensure_ascii=False))
+            first = False
+        if parts:
+            yield "\n".join(parts).encode("utf-8")
+    yield b"]\n"
+
+
+def xlsx_stream(columns: Sequence[str], batches: Iterable[AnyBatch]) -> Iterator[bytes]:
+    """One worksheet, header first; rows past a worksheet's limit are left out (use CSV or
+    Parquet for more). Written row by row to a spooled file, then sent in chunks."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("data")
+    sheet.append(list(columns))
+    written = 0
+    for batch in batches:
+        for row in _rows(batch):
+            if written >= XLSX_MAX_ROWS:
+                break
+            sheet.append([_xlsx_value(value) for value in row])
+            written += 1
+    with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
+        workbook.save(spool)
+        spool.seek(0)
+        while chunk := spool.read(1024 * 1024):
+            yield chunk
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def export_stream(
+    fmt: OutputFormat,
+    columns: Sequence[str],
+    data_types: Sequence[str],
+    batches: Iterable[AnyBatch],
+) -> Iterator[bytes]:
+    """The bytes of a streamed export in `fmt` (JSON: one array of records)."""
+    if fmt == OutputFormat.CSV:
+        return csv_stream(columns, batches)
+    if fmt == OutputFormat.JSON:
+        return json_stream(columns, batches)
+    if fmt == OutputFormat.XLSX:
+        return xlsx_stream(columns, batches)
+    if fmt == OutputFormat.ARROW:
+        return arrow_stream(columns, data_types, batches)
+    return parquet_stream(columns, data_types, batches)

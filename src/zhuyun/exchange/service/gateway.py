@@ -67,6 +67,7 @@ class QueryRequest:
     after: str | None = None  # the opaque cursor of the previous page
     format: OutputFormat = OutputFormat.JSON
     offset: int = 0  # rows to skip (the open-data API's paging); `after` is cheaper
+    export: bool = False  # a streamed export (any format), not a page of JSON
 
 
 @dataclass
@@ -420,7 +421,8 @@ def _plan(
 ) -> PreparedQuery:
     """The query on the source a decision allows: columns, filters, order, page."""
     order = _check_fields(request, decision, items)
-    ceiling = MAX_PAGE_ROWS if request.format == OutputFormat.JSON else MAX_EXPORT_ROWS
+    paged = request.format == OutputFormat.JSON and not request.export
+    ceiling = MAX_PAGE_ROWS if paged else MAX_EXPORT_ROWS
     if decision.grant_id is not None:
         ceiling = min(ceiling, decision.max_rows)
     limit = request.limit if request.limit is not None else min(DEFAULT_ROWS, ceiling)
