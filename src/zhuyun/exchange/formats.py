@@ -263,6 +263,16 @@ class _Sink(io.RawIOBase):
         return data
 
 
+def arrow_reader(
+    columns: Sequence[str], data_types: Sequence[str], batches: Iterable[AnyBatch]
+) -> pa.RecordBatchReader:
+    """The batches as one Arrow stream of the items' types, read lazily (e.g. by DuckDB)."""
+    schema = arrow_schema(columns, data_types)
+    return pa.RecordBatchReader.from_batches(
+        schema, (_as_output(schema, data_types, batch) for batch in batches)
+    )
+
+
 def arrow_stream(
     columns: Sequence[str], data_types: Sequence[str], batches: Iterable[AnyBatch]
 ) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from zhuyun.core.db import Database
 from zhuyun.core.errors import Problem
 from zhuyun.identity.deps import SessionDep, get_database, get_settings_dep
-from zhuyun.opendata import datastore, service
+from zhuyun.opendata import datastore, datastore_sql, service
 from zhuyun.opendata.service import NotFound, SearchQuery, ValidationError
 from zhuyun.opendata.visitors import OpenVisitor, Visitor
 
@@ -171,6 +171,11 @@ def _datastore_search(call: Call) -> Any:
     return datastore.search(call.session, call.secret_key, call.visitor, call.params)
 
 
+def _datastore_search_sql(call: Call) -> Any:
+    sql = call.params.get("sql")
+    return datastore_sql.search_sql(call.session, call.database, call.secret_key, call.visitor, sql)
+
+
 ACTIONS: dict[str, Callable[[Call], Any]] = {
     "status_show": _status_show,
     "site_read": lambda call: True,
@@ -185,6 +190,7 @@ ACTIONS: dict[str, Callable[[Call], Any]] = {
     "tag_list": _tag_list,
     "resource_show": _resource_show,
     "datastore_search": _datastore_search,
+    "datastore_search_sql": _datastore_search_sql,
 }
 
 # CKAN's error type for each status a platform problem may carry

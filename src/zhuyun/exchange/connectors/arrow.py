@@ -23,7 +23,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,7 +33,7 @@ import pyarrow as pa
 from zhuyun.exchange.connectors.base import ColumnInfo, DataType, SourceKind
 from zhuyun.exchange.connectors.checks import CheckedSpec
 from zhuyun.exchange.connectors.files import _Sql, quote_identifier
-from zhuyun.exchange.connectors.watchdog import DeadlineExpired, watchdog
+from zhuyun.exchange.connectors.watchdog import interrupting_duckdb
 
 log = logging.getLogger("zhuyun.exchange.connectors")
 
@@ -168,17 +167,6 @@ def prime_arrow(batches: Generator[pa.RecordBatch, None, None]) -> ArrowStream:
     return ArrowStream(first, batches)
 
 
-@contextmanager
-def _interrupting(cursor: duckdb.DuckDBPyConnection, timeout_s: float) -> Iterator[None]:
-    with watchdog(timeout_s, cursor.interrupt) as fired:
-        try:
-            yield
-        except duckdb.InterruptException:
-            raise DeadlineExpired from None
-    if fired.is_set():
-        raise DeadlineExpired
-
-
 class DuckScanner:
     """One in-memory DuckDB with the source attached read-only, opened on first use."""
 
@@ -273,10 +261,10 @@ class DuckScanner:
         text, params = self.statement(checked, alias)
         cursor = db.cursor()
         try:
-            with _interrupting(cursor, timeout_s):
+            with interrupting_duckdb(cursor, timeout_s):
                 reader = cursor.execute(text, params).to_arrow_reader(batch_size)
             while True:
-                with _interrupting(cursor, timeout_s):
+                with interrupting_duckdb(cursor, timeout_s):
                     try:
                         batch = reader.read_next_batch()
                     except StopIteration:

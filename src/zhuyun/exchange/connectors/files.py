@@ -42,7 +42,7 @@ from zhuyun.exchange.connectors.errors import (
 )
 from zhuyun.exchange.connectors.health import probe
 from zhuyun.exchange.connectors.stream import Batch, RowStream, lookup_by_select, prime
-from zhuyun.exchange.connectors.watchdog import DeadlineExpired, watchdog
+from zhuyun.exchange.connectors.watchdog import DeadlineExpired, interrupting_duckdb
 
 __all__ = ["FileConnector", "duckdb_data_type", "key_names", "quote_identifier"]
 
@@ -149,18 +149,6 @@ class _Sql:
             greater = f"{quote_identifier(name)} {sign} {self.bind(after[depth])}"
             alternatives.append("(" + " AND ".join([*equal, greater]) + ")")
         return "(" + " OR ".join(alternatives) + ")"
-
-
-@contextmanager
-def _interrupting(cursor: duckdb.DuckDBPyConnection, timeout_s: float) -> Iterator[None]:
-    """Interrupt DuckDB past the deadline; late is late even if the answer squeezed through."""
-    with watchdog(timeout_s, cursor.interrupt) as fired:
-        try:
-            yield
-        except duckdb.InterruptException:
-            raise DeadlineExpired from None
-    if fired.is_set():
-        raise DeadlineExpired
 
 
 class FileConnector:
@@ -329,10 +317,10 @@ class FileConnector:
         cursor = self._db.cursor()
         try:
             with self._errors(timeout_s, spec):
-                with _interrupting(cursor, timeout_s):
+                with interrupting_duckdb(cursor, timeout_s):
                     cursor.execute(text, params)
                 while True:
-                    with _interrupting(cursor, timeout_s):
+                    with interrupting_duckdb(cursor, timeout_s):
                         rows = cursor.fetchmany(batch_size)
                     if not rows:
                         return
@@ -346,7 +334,7 @@ class FileConnector:
         text, params = self._statement(checked)
         cursor = self._db.cursor()
         try:
-            with self._errors(timeout_s, spec), _interrupting(cursor, timeout_s):
+            with self._errors(timeout_s, spec), interrupting_duckdb(cursor, timeout_s):
                 row = cursor.execute(f"SELECT count(*) FROM ({text})", params).fetchone()
         finally:
             cursor.close()

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["Deadline", "DeadlineExpired", "watchdog"]
+import duckdb
+
+__all__ = ["Deadline", "DeadlineExpired", "interrupting_duckdb", "watchdog"]
 
 
 class DeadlineExpired(Exception):
@@ -59,3 +61,15 @@ class Deadline:
 
     def remaining(self) -> float:
         return max(0.001, self._at - time.monotonic())
+
+
+@contextmanager
+def interrupting_duckdb(cursor: duckdb.DuckDBPyConnection, timeout_s: float) -> Iterator[None]:
+    """Interrupt DuckDB past the deadline; late is late even if the answer squeezed through."""
+    with watchdog(timeout_s, cursor.interrupt) as fired:
+        try:
+            yield
+        except duckdb.InterruptException:
+            raise DeadlineExpired from None
+    if fired.is_set():
+        raise DeadlineExpired

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -655,7 +655,7 @@ def _arrow_masker(prepared: PreparedQuery) -> Callable[[pa.RecordBatch], pa.Reco
 
 def stream_export(
     database: Database, secret_key: str, prepared: PreparedQuery, batches: Iterator[AnyBatch]
-) -> Iterator[AnyBatch]:
+) -> Generator[AnyBatch, None, None]:
     """Masked batches for a streamed export — rows, or RecordBatches from an Arrow path
     (`open_export`); the ledger entry is written when the stream ends — completely or
     not — with the rows actually sent."""
