@@ -36,8 +36,10 @@ db_app = typer.Typer(
 ledger_app = typer.Typer(
     help="The tamper-evident ledger / 审计台账（哈希链）。", no_args_is_help=True
 )
+opendata_app = typer.Typer(help="The open-data portal / 开放数据门户。", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(opendata_app, name="opendata")
 console = Console()
 
 
@@ -199,6 +201,50 @@ def ledger_verify() -> None:
         f"哈希链断裂：{report.problem_zh}"
     )
     raise typer.Exit(1)
+
+
+@opendata_app.command("quality")
+def opendata_quality(
+    resource: Annotated[
+        int | None, typer.Option("--resource", help="Check this dataset only (its resource id)")
+    ] = None,
+    sample: Annotated[
+        int, typer.Option(help="Rows read per dataset, in key order", min=1, max=1_000_000)
+    ] = 10_000,
+) -> None:
+    """Validate the open datasets' data and score it / 开放数据质量检测与评分。"""
+    from zhuyun.core.errors import NotFound
+    from zhuyun.opendata import quality
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    try:
+        reports = quality.run(
+            database, settings.secret_key.get_secret_value(), resource, sample_rows=sample
+        )
+    except NotFound as missing:
+        console.print(f"[red]{missing.message_en}[/] {missing.message_zh}")
+        raise typer.Exit(2) from None
+    finally:
+        database.dispose()
+    table = Table(title="开放数据质量 Open-data quality")
+    for column in ("资源 ID", "状态 Status", "评分 Score", "抽检行数 Rows", "说明 Summary"):
+        table.add_column(column)
+    for report in reports:
+        table.add_row(
+            str(report.resource_id),
+            quality.STATUS_LABELS_ZH[quality.Status(report.status)],
+            "—" if report.score is None else str(report.score),
+            f"{report.rows_checked:,}",
+            report.message,
+        )
+    console.print(table)
+    scored = [r.score for r in reports if r.score is not None]
+    average = f"{sum(scored) / len(scored):.1f}" if scored else "—"
+    console.print(
+        f"{len(reports)} datasets checked, {len(scored)} scored, average {average}. "
+        f"已检测 {len(reports)} 个数据集，{len(scored)} 个有评分，平均 {average} 分。"
+    )
 
 
 if __name__ == "__main__":

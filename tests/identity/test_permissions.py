@@ -38,6 +38,8 @@ PUBLIC_ROUTES = {
     # the open-data portal's public pages
     "GET /opendata",
     "GET /opendata/datasets/{name}",
+    "GET /opendata/organizations",
+    "GET /opendata/organizations/{name}",
     "GET /opendata/datasets/{name}/download.{fmt}",
 }
 

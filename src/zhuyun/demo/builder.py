@@ -44,6 +44,7 @@ from zhuyun.identity.models import OrgUnit
 from zhuyun.identity.permissions import ROLE_LABELS_ZH, Role
 from zhuyun.identity.service import StaffDraft, UnitDraft, UnitKind
 from zhuyun.migrations import upgrade
+from zhuyun.opendata import quality
 from zhuyun.web.service import set_key_figures
 
 Progress = Callable[[str, int, int], None]
@@ -157,6 +158,9 @@ def build_demo(
                 citizen.username,
                 settings.review_working_days,
             )
+        report("开放数据质量 open-data quality", 0, 1)
+        quality.run(database, settings.secret_key.get_secret_value())
+        report("开放数据质量 open-data quality", 1, 1)
         with database.session() as session:
             _store_figures(session, summary)
             result.units = len(units)

@@ -75,6 +75,7 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "grant.revoked": "撤销共享授权",
     "objection.raised": "提出数据疑义",
     "objection.resolved": "答复数据疑义",
+    "opendata.quality_checked": "开放数据质量检测",
 }
 
 FIGURE_LABELS_ZH: dict[str, tuple[str, str]] = {
