@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, or_, select, true
+from sqlalchemy import ColumnElement, Engine, Integer, Select, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from zhuyun.catalog.models import Resource, ResourceVersion
@@ -144,20 +144,18 @@ def _cached_body(session: Session, key: tuple[Any, ...]) -> _Body:
     return body
 
 
-def published_view(session: Session, resource_id: int) -> PublishedResource:
-    """The latest published version of a resource; 404 when it was never published.
-
-    One query per call: the resource's own state (status, stale mark) and which version is
-    the latest are always read; the version's snapshot, which never changes once
-    published, is parsed once per process and version."""
+def _published_row_statement() -> Select[Any]:
+    """The resource's own state and its latest version, for any resource: built once (the
+    statement is the same for every call; only its parameter changes)."""
+    wanted = bindparam("resource_id", type_=Integer)
     latest = (
         select(ResourceVersion.id, ResourceVersion.version, ResourceVersion.published_at)
-        .where(ResourceVersion.resource_id == resource_id)
+        .where(ResourceVersion.resource_id == wanted)
         .order_by(ResourceVersion.version.desc())
         .limit(1)
         .subquery()
     )
-    row = session.execute(
+    return (
         select(
             Resource.id,
             Resource.status,
@@ -168,8 +166,20 @@ def published_view(session: Session, resource_id: int) -> PublishedResource:
             latest.c.published_at,
         )
         .outerjoin(latest, true())
-        .where(Resource.id == resource_id)
-    ).first()
+        .where(Resource.id == wanted)
+    )
+
+
+_PUBLISHED_ROW = _published_row_statement()
+
+
+def published_view(session: Session, resource_id: int) -> PublishedResource:
+    """The latest published version of a resource; 404 when it was never published.
+
+    One query per call: the resource's own state (status, stale mark) and which version is
+    the latest are always read; the version's snapshot, which never changes once
+    published, is parsed once per process and version."""
+    row = session.connection().execute(_PUBLISHED_ROW, {"resource_id": resource_id}).first()
     if row is None:
         raise not_found(resource_id)
     rid, status, stale, stale_reason, version_id, version, published_at = row

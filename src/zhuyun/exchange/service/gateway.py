@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import pyarrow as pa
-from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy import Date, Engine, Integer, Table, and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -163,6 +163,64 @@ def _built(session: Session, resource_id: int, row: Any) -> tuple[Binding, Sourc
     return binding, source
 
 
+# The hot path's statements are built once: only their parameters change per query (building
+# a statement costs more than running it on an indexed row).
+_CONTEXT_ROW = (
+    select(OrgUnit.division_code, *_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
+    .select_from(OrgUnit)
+    .outerjoin(
+        _BINDING_TABLE,
+        _BINDING_TABLE.c.resource_id == bindparam("resource_id", type_=Integer),
+    )
+    .outerjoin(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
+    .where(OrgUnit.id == bindparam("unit_id", type_=Integer))
+)
+_BOUND_ROW = (
+    select(*_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
+    .select_from(_BINDING_TABLE)
+    .join(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
+    .where(_BINDING_TABLE.c.resource_id == bindparam("resource_id", type_=Integer))
+)
+_GRANT_ROWS = (
+    select(
+        Grant.id,
+        Grant.items,
+        Grant.clear_items,
+        Grant.purpose,
+        Grant.valid_until,
+        Grant.max_rows_per_query,
+        Grant.max_rows_per_day,
+        Grant.city_wide,
+        Grant.revoked_at,
+        func.coalesce(GrantUsage.rows, 0),
+    )
+    .outerjoin(
+        GrantUsage,
+        and_(GrantUsage.grant_id == Grant.id, GrantUsage.day == bindparam("today", type_=Date)),
+    )
+    .where(
+        Grant.resource_id == bindparam("resource_id", type_=Integer),
+        Grant.consumer_unit_id == bindparam("unit_id", type_=Integer),
+    )
+    .order_by(Grant.id)
+)
+
+
+def _usage_upsert(dialect: str) -> Any:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    usage = cast(Table, GrantUsage.__table__)
+    statement = insert_(usage).values(
+        grant_id=bindparam("grant_id"), day=bindparam("day"), rows=bindparam("rows")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[usage.c.grant_id, usage.c.day],
+        set_={"rows": usage.c.rows + statement.excluded.rows},
+    )
+
+
+_USAGE_UPSERTS = {dialect: _usage_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def _context(
     session: Session, principal: Principal, resource_id: int
 ) -> tuple[Consumer, Binding, Source]:
@@ -173,13 +231,11 @@ def _context(
             "Only staff of a unit can query shared data.",
             "只有所属单位的工作人员才能调用共享数据。",
         )
-    row = session.execute(
-        select(OrgUnit.division_code, *_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
-        .select_from(OrgUnit)
-        .outerjoin(_BINDING_TABLE, _BINDING_TABLE.c.resource_id == resource_id)
-        .outerjoin(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
-        .where(OrgUnit.id == principal.unit_id)
-    ).first()
+    row = (
+        session.connection()
+        .execute(_CONTEXT_ROW, {"unit_id": principal.unit_id, "resource_id": resource_id})
+        .first()
+    )
     if row is None:
         identity.get_unit(session, principal.unit_id)  # raises unit-not-found
         raise AssertionError("unreachable")
@@ -197,12 +253,7 @@ def _context(
 
 def _bound(session: Session, resource_id: int) -> tuple[Binding, Source]:
     """The resource's binding and source, in one round trip (for the public, who has no unit)."""
-    row = session.execute(
-        select(*_BINDING_TABLE.columns, *_SOURCE_TABLE.columns)
-        .select_from(_BINDING_TABLE)
-        .join(_SOURCE_TABLE, _SOURCE_TABLE.c.id == _BINDING_TABLE.c.source_id)
-        .where(_BINDING_TABLE.c.resource_id == resource_id)
-    ).first()
+    row = session.connection().execute(_BOUND_ROW, {"resource_id": resource_id}).first()
     if row is None:
         raise NotFound(
             f"Resource {resource_id} is not bound to a source, so it cannot be queried.",
@@ -230,23 +281,11 @@ class GrantView:
 
 def _grants(session: Session, resource_id: int, unit_id: int, today: date) -> list[GrantView]:
     """The unit's grants for the resource, never cached: a revocation counts at once."""
-    rows = session.execute(
-        select(
-            Grant.id,
-            Grant.items,
-            Grant.clear_items,
-            Grant.purpose,
-            Grant.valid_until,
-            Grant.max_rows_per_query,
-            Grant.max_rows_per_day,
-            Grant.city_wide,
-            Grant.revoked_at,
-            func.coalesce(GrantUsage.rows, 0),
-        )
-        .outerjoin(GrantUsage, and_(GrantUsage.grant_id == Grant.id, GrantUsage.day == today))
-        .where(Grant.resource_id == resource_id, Grant.consumer_unit_id == unit_id)
-        .order_by(Grant.id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(_GRANT_ROWS, {"resource_id": resource_id, "unit_id": unit_id, "today": today})
+        .all()
+    )
     return [
         GrantView(
             id=r[0],
@@ -268,16 +307,9 @@ def _count_rows(session: Session, prepared: PreparedQuery, rows: int) -> None:
     """Add the rows to the grant's count for the day: one UPSERT, atomic in SQL."""
     if prepared.decision.grant_id is None:
         return
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_(GrantUsage).values(
-        grant_id=prepared.decision.grant_id, day=prepared.today, rows=rows
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[GrantUsage.grant_id, GrantUsage.day],
-            set_={"rows": GrantUsage.rows + statement.excluded.rows},
-        )
+    session.connection().execute(
+        _USAGE_UPSERTS[session.get_bind().dialect.name],
+        {"grant_id": prepared.decision.grant_id, "day": prepared.today, "rows": rows},
     )
 
 
