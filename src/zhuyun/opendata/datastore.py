@@ -23,6 +23,7 @@ from zhuyun.exchange.connectors import Filter
 from zhuyun.exchange.service import gateway
 from zhuyun.exchange.service.policy import OPEN_MAX_ROWS, OPENED_SENSITIVITIES
 from zhuyun.identity.permissions import AccountKind, Principal
+from zhuyun.opendata import usage
 from zhuyun.opendata.service import ValidationError, find_resource
 from zhuyun.opendata.visitors import OpenVisitor
 
@@ -178,9 +179,15 @@ def _flag(params: Mapping[str, Any], name: str, default: bool) -> bool:
 
 
 def search(
-    session: Session, secret_key: str, visitor: OpenVisitor, params: Mapping[str, Any]
+    session: Session,
+    secret_key: str,
+    visitor: OpenVisitor,
+    params: Mapping[str, Any],
+    *,
+    count_use: bool = True,
 ) -> dict[str, Any]:
-    """CKAN's datastore_search over one open dataset's rows."""
+    """CKAN's datastore_search over one open dataset's rows; counted as an API call of the
+    dataset unless `count_use` is False (the portal's own preview)."""
     resource_id = params.get("resource_id") or params.get("id")
     if not isinstance(resource_id, str) or not resource_id:
         raise ValidationError({"resource_id": ["缺少必填参数 / Missing value"]})
@@ -219,6 +226,8 @@ def search(
         has_key=visitor.has_key,
     )
     page = gateway.run_page(session, secret_key, prepared)
+    if count_use:
+        usage.record_use(session, version.resource_id, "api")
     records = [
         {"_id": offset + number, **{f: value for f, value in zip(fields, row, strict=True)}}
         for number, row in enumerate(page.rows[:limit], 1)

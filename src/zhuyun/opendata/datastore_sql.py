@@ -27,6 +27,7 @@ from zhuyun.core.db import Database
 from zhuyun.exchange.connectors.watchdog import DeadlineExpired, interrupting_duckdb
 from zhuyun.exchange.formats import AnyBatch, OutputFormat, arrow_reader, jsonable
 from zhuyun.exchange.service import gateway
+from zhuyun.opendata import usage
 from zhuyun.opendata.datastore import CKAN_TYPES, OPEN_PURPOSE, opened_items, visitor_principal
 from zhuyun.opendata.service import NotFound, ValidationError, find_resource
 from zhuyun.opendata.visitors import OpenVisitor
@@ -123,8 +124,11 @@ def search_sql(
     secret_key: str,
     visitor: OpenVisitor,
     sql: Any,
+    *,
+    count_use: bool = True,
 ) -> dict[str, Any]:
-    """Run the checked statement over the open datasets it names."""
+    """Run the checked statement over the open datasets it names; each counts an API call
+    of its dataset unless `count_use` is False (the portal's own charts)."""
     statement, resources = parse_select(sql)
     prepared = []
     for resource_id in resources:
@@ -154,6 +158,9 @@ def search_sql(
                 has_key=visitor.has_key,
             )
         )
+    if count_use:
+        for query in prepared:
+            usage.record_use(session, query.request.resource_id, "api")
     session.commit()  # the reads are ledgered in units of work of their own
     with ExitStack() as cleanup:
         connection = duckdb.connect(":memory:", config={"autoload_known_extensions": False})

@@ -15,7 +15,7 @@ from zhuyun.core.errors import NotFound
 from zhuyun.exchange.formats import FILE_EXTENSIONS, MEDIA_TYPES, OutputFormat, export_stream
 from zhuyun.exchange.service import gateway
 from zhuyun.identity.deps import SessionDep, SettingsDep, get_database
-from zhuyun.opendata import service
+from zhuyun.opendata import service, usage
 from zhuyun.opendata.datastore import OPEN_PURPOSE, opened_items, visitor_principal
 from zhuyun.opendata.visitors import Visitor
 
@@ -69,6 +69,7 @@ def download(
         has_key=visitor.has_key,
     )
     started = gateway.open_export(session, prepared)
+    usage.record_use(session, version.resource_id, "download")
     session.commit()  # the stream outlives this request's unit of work
     batches = gateway.stream_export(get_database(request), secret_key, prepared, started)
     return StreamingResponse(

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from zhuyun.catalog import service as catalog
 from zhuyun.core.errors import NotFound
-from zhuyun.identity.deps import MaybeCaller, SessionDep
+from zhuyun.identity.deps import MaybeCaller, SessionDep, get_database, get_settings_dep
 from zhuyun.identity.permissions import Permission
-from zhuyun.opendata import portal, quality, service, usage
+from zhuyun.opendata import portal, preview, quality, service, usage
+from zhuyun.opendata.visitors import OpenVisitor
 from zhuyun.web.rendering import NavItem, pager, register_nav, render
 
 router = APIRouter(include_in_schema=False)
@@ -94,7 +95,16 @@ def dataset(
         ) from None
     rid = version.resource_id
     usage.record_use(session, rid, "view")
-    package = service.package_dict(version, base)
+    bound = service.bound_ids(session)
+    package = service.package_dict(version, base, bound)
+    shown = preview.preview_of(
+        session,
+        get_database(request),
+        get_settings_dep(request).secret_key.get_secret_value(),
+        OpenVisitor(client=request.client.host if request.client else "?"),
+        version,
+        rid in bound,
+    )
     package["open_type"] = version.open_type
     first = catalog.first_published(session, [rid]).get(rid)
     report = quality.report_of(session, rid)
@@ -115,7 +125,9 @@ def dataset(
         chart_data={
             "usage": usage.series_json(usage.daily_series(session, [rid])),
             "score": report.score if report else None,
+            "categories": shown.chart["bars"] if shown.chart else [],
         },
+        preview=shown,
         history=portal.history(session, rid),
         license_url=portal.LICENSE_URL,
         base_url=base,

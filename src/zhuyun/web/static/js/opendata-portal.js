@@ -88,6 +88,22 @@
   }
 
   // A half-ring gauge of the quality score, coloured by its band.
+  // Horizontal bars: how many records fall into each value of a category column.
+  function categoriesOption(bars) {
+    var option = base();
+    var sorted = bars.slice().reverse();
+    option.grid = { left: 8, right: 24, top: 8, bottom: 4, containLabel: true };
+    option.tooltip.trigger = "axis";
+    option.tooltip.axisPointer = { type: "shadow" };
+    option.xAxis = { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#edf1f6" } }, axisLabel: { color: "#8593a6" } };
+    option.yAxis = { type: "category", data: sorted.map(function (b) { return b.name; }),
+      axisTick: { show: false }, axisLine: { lineStyle: { color: "#c8d2df" } }, axisLabel: { color: "#44536a" } };
+    option.series = [{ name: "记录数", type: "bar", barMaxWidth: 18, data: sorted.map(function (b) { return b.value; }),
+      itemStyle: { borderRadius: [0, 3, 3, 0] }, label: { show: true, position: "right", color: "#44536a", formatter: function (p) { return formatNumber(p.value); } } }];
+    if (!bars.length) option.graphic = emptyGraphic("暂无可统计的数据");
+    return option;
+  }
+
   function scoreOption(value) {
     var score = typeof value === "number" ? value : 0;
     var color = score >= 90 ? "#067647" : score >= 75 ? "#1f5fa8" : score >= 60 ? "#a15c07" : "#b42318";
@@ -134,6 +150,7 @@
       if (kind === "usage" || kind === "trend") option = usageOption(Array.isArray(data[kind]) ? data[kind] : []);
       else if (kind === "units") option = unitsOption(Array.isArray(data.units) ? data.units : []);
       else if (kind === "score" && typeof data.score === "number") option = scoreOption(data.score);
+      else if (kind === "categories") option = categoriesOption(Array.isArray(data.categories) ? data.categories : []);
       if (!option) return;
       var chart = echarts.init(el, null, { renderer: "canvas", locale: "ZH" });
       chart.setOption(option);
