@@ -23,7 +23,9 @@ from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
 from zhuyun.opendata import api as opendata_api
 from zhuyun.opendata import dcat_api as opendata_dcat_api
+from zhuyun.opendata import developer_pages as opendata_developer_pages
 from zhuyun.opendata import downloads as opendata_downloads
+from zhuyun.opendata import keys_api as opendata_keys_api
 from zhuyun.opendata import pages as opendata_pages
 from zhuyun.web import api as web_api
 from zhuyun.web import pages as web_pages
@@ -97,11 +99,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         opendata_api.router,
         opendata_dcat_api.router,
         opendata_downloads.router,
+        opendata_keys_api.router,
         web_pages.router,
         identity_pages.router,
         catalog_pages.router,
         exchange_pages.router,
         opendata_pages.router,
+        opendata_developer_pages.router,
     ):
         app.include_router(router)
 

@@ -41,6 +41,7 @@ PUBLIC_ROUTES = {
     "GET /opendata/organizations",
     "GET /opendata/organizations/{name}",
     "GET /opendata/datasets/{name}/download.{fmt}",
+    "GET /opendata/developer",  # the developers' corner (keys need sign-in)
 }
 
 

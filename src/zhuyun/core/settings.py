@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     # empty means the data dir's sources/ folder, so no source can read the server's files.
     source_dirs: str = ""
 
+    # The open-data API's rate limits (requests per minute): a developer key's default rate
+    # and the highest its owner may ask for; anonymous visitors per client address (0: no
+    # limit). Counters live in the `limits` storage named here (memory:// or redis://…; a
+    # secret, as a Redis URL may carry a password).
+    opendata_key_rate: int = Field(default=600, ge=1, le=1_000_000)
+    opendata_key_max_rate: int = Field(default=6000, ge=1, le=1_000_000)
+    opendata_anonymous_rate: int = Field(default=300, ge=0, le=1_000_000)
+    opendata_rate_storage: SecretStr = SecretStr("memory://")
+    # The moving window the rates are counted over, in seconds (a rate of 600 a minute over
+    # a 10 s window allows 100 per 10 s: shorter windows smooth bursts).
+    opendata_rate_window: int = Field(default=60, ge=1, le=3600)
+
     @property
     def source_host_list(self) -> tuple[str, ...]:
         return tuple(h.strip() for h in self.source_hosts.split(",") if h.strip())

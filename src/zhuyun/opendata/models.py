@@ -11,6 +11,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 from zhuyun.core.db import Base, JSONType, UTCDateTime, utcnow
 
 
+class DeveloperKey(Base):
+    """An app developer's API key for the open-data API: `zyk_<prefix>_<secret>`. Only a
+    keyed hash (HMAC-SHA256 under the platform's secret key) of the whole key is stored;
+    the raw key is shown once, when it is created."""
+
+    __tablename__ = "opendata_developer_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(500), default="")
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rate_per_minute: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class QualityReport(Base):
     """The latest data-quality report of an open dataset (one per catalog resource): a
     Frictionless validation of a bounded sample of its opened items, read from the

@@ -46,6 +46,8 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "account.password_changed": "修改密码",
     "token.issued": "签发令牌",
     "token.revoked": "吊销令牌",
+    "opendata.key_created": "申请开发者密钥",
+    "opendata.key_revoked": "吊销开发者密钥",
     "figures.updated": "更新关键指标",
     "ledger.verified": "校验台账",
     "demo.built": "生成演示城市",
