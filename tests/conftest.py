@@ -76,6 +76,9 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    # Every test request comes from one loopback address: the anonymous open-data rate limit
+    # is off unless a test sets it (tests/opendata/test_rate_limits.py does).
+    overrides.setdefault("opendata_anonymous_rate", 0)
     return Settings(env="test", data_dir=data_dir, database_url=database_url, **overrides)
 
 

@@ -8,6 +8,7 @@ errors and any HTTP error into `application/problem+json`. An unexpected excepti
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -120,11 +121,21 @@ class TooManyRequests(Problem):
 HtmlRenderer = Callable[[Request, Problem], Response | None]
 
 
+_DATA_FILE = re.compile(
+    r"(\.(csv|json|jsonld|xlsx|parquet|ttl|rdf|xml|geojson|xes|sqlite)|/download\.[^/]*)$"
+)
+
+
 def _wants_html(request: Request) -> bool:
-    """Pages answer errors in HTML unless the client asks for JSON only; the API never does."""
-    if request.url.path.startswith(("/api/", "/static/")) or request.url.path == "/api":
+    """Pages answer errors in HTML unless the client asks for JSON only; the API never does;
+    data files and well-known documents (fetched by programs: curl, harvesters) answer in
+    HTML only when a browser asks for HTML."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path == "/api":
         return False
     accept = request.headers.get("accept", "")
+    if path.startswith("/.well-known/") or _DATA_FILE.search(path):
+        return "text/html" in accept
     return "text/html" in accept or "json" not in accept
 
 

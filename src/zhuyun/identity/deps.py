@@ -46,7 +46,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits when the route returns, *before* the response is
+# sent — FastAPI's default would send the answer first, so a client could be told "stored"
+# of a change whose commit then failed, or read its own write before it was committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
