@@ -12,12 +12,15 @@ from typing import Any
 import ckanapi
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.helpers import api_token
 from zhuyun.core.db import Database
 from zhuyun.core.ledger import LedgerEntry
 from zhuyun.core.settings import Settings
 from zhuyun.demo.builder import DemoResult
+from zhuyun.identity.permissions import Role
 
 LICENCES = "营业执照电子证照信息"
 PENALTIES = "市场监管行政处罚信息"
@@ -181,3 +184,40 @@ def test_every_answer_is_in_the_ledger_as_the_publics_query(
     assert entry.actor_name == "public"
     assert entry.attrs["basis"] == "open" and entry.attrs["rows"] == 3
     assert entry.attrs["consumer_unit_id"] is None
+
+
+def test_a_developer_key_opens_conditionally_open_data_and_the_ledger_names_the_key(
+    client: TestClient,
+    live_server: str,
+    demo_city: DemoResult,
+    db: Database,
+    source: sqlite3.Connection,
+) -> None:
+    citizen = api_token(client, demo_city, Role.CITIZEN)
+    created = client.post(
+        "/api/opendata/keys", json={"name": "企业查询小程序"}, headers=citizen
+    ).json()
+    keyed = ckanapi.RemoteCKAN(live_server, apikey=created["key"], user_agent="zhuyun-tests/1.0")
+    register = resource_of(keyed, CONDITIONAL)
+    found = keyed.action.datastore_search(resource_id=register, limit=3)
+    (total,) = source.execute("SELECT count(*) FROM enterprises").fetchone()
+    assert found["total"] == total and len(found["records"]) == 3
+    assert "legal_rep_id_number" not in found["records"][0]  # sensitive: never opened
+    counted = keyed.action.datastore_search_sql(sql=f'SELECT count(*) AS n FROM "{register}"')
+    assert counted["records"] == [{"n": total}]
+    name = register.removesuffix("-data")
+    download = httpx.get(
+        f"{live_server}/opendata/datasets/{name}/download.csv",
+        headers={"X-CKAN-API-Key": created["key"]},
+    )
+    assert download.status_code == 200
+    assert len(download.content.decode("utf-8-sig").splitlines()) == total + 1
+    with db.session() as session:
+        entry = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.activity == "exchange.query")
+            .order_by(LedgerEntry.seq.desc())
+            .limit(1)
+        ).one()
+    assert entry.actor_name == f"developer-key:{created['id']}"
+    assert entry.attrs["basis"] == "open:key"
