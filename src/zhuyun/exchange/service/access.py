@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from zhuyun.core.ledger import LedgerEntry
@@ -107,40 +107,29 @@ class UnitSharing:
     refused: int
 
 
+ANSWERED = ("exchange.query", "exchange.exported")
+
+
 def sharing_statistics(session: Session, since: datetime) -> list[UnitSharing]:
-    """Per consumer unit: answered queries, rows received and refusals since a moment."""
-    unit = LedgerEntry.unit_id
-    answered = dict(
-        session.execute(
-            select(unit, func.count())
-            .where(
-                LedgerEntry.activity.in_(("exchange.query", "exchange.exported")),
-                LedgerEntry.occurred_at >= since,
-            )
-            .group_by(unit)
-        ).all()
-    )
-    refused = dict(
-        session.execute(
-            select(unit, func.count())
-            .where(LedgerEntry.activity == "exchange.refused", LedgerEntry.occurred_at >= since)
-            .group_by(unit)
-        ).all()
-    )
-    rows: dict[int | None, int] = {}
-    for entry_unit, attrs in session.execute(
-        select(unit, LedgerEntry.attrs).where(
-            LedgerEntry.activity.in_(("exchange.query", "exchange.exported")),
-            LedgerEntry.occurred_at >= since,
+    """Per consumer unit: answered queries, rows received and refusals since a moment — one
+    grouped query, the rows summed in SQL from the entries' attributes."""
+    answered = LedgerEntry.activity.in_(ANSWERED)
+    rows_sent = LedgerEntry.attrs["rows"].as_integer()
+    found = session.execute(
+        select(
+            LedgerEntry.unit_id,
+            func.sum(case((answered, 1), else_=0)),
+            func.coalesce(func.sum(case((answered, rows_sent), else_=0)), 0),
+            func.sum(case((LedgerEntry.activity == "exchange.refused", 1), else_=0)),
         )
-    ):
-        rows[entry_unit] = rows.get(entry_unit, 0) + int(attrs.get("rows", 0))
-    units = (set(answered) | set(refused)) - {None}
+        .where(
+            LedgerEntry.activity.in_((*ANSWERED, "exchange.refused")),
+            LedgerEntry.occurred_at >= since,
+            LedgerEntry.unit_id.is_not(None),
+        )
+        .group_by(LedgerEntry.unit_id)
+    ).all()
     return sorted(
-        (
-            UnitSharing(u, answered.get(u, 0), rows.get(u, 0), refused.get(u, 0))
-            for u in units
-            if u is not None
-        ),
+        (UnitSharing(int(u), int(q), int(r), int(x)) for u, q, r, x in found),
         key=lambda s: (-s.queries, s.unit_id),
     )
