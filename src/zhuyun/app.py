@@ -18,6 +18,8 @@ from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange import api as exchange_api
 from zhuyun.exchange import pages as exchange_pages
+from zhuyun.governance import api as governance_api
+from zhuyun.governance import pages as governance_pages
 from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_api.router,
         catalog_api.router,
         exchange_api.router,
+        governance_api.router,
         opendata_api.router,
         opendata_dcat_api.router,
         opendata_downloads.router,
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_pages.router,
         catalog_pages.router,
         exchange_pages.router,
+        governance_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
     ):

@@ -4,6 +4,7 @@ from zhuyun.catalog import models as catalog_models
 from zhuyun.core import holidays, ledger
 from zhuyun.core.db import Base
 from zhuyun.exchange import models as exchange_models
+from zhuyun.governance import models as governance_models
 from zhuyun.identity import models as identity_models
 from zhuyun.opendata import models as opendata_models
 from zhuyun.web import models as web_models
@@ -16,6 +17,7 @@ MODULES = (
     catalog_models,
     exchange_models,
     opendata_models,
+    governance_models,
 )
 metadata = Base.metadata
 

@@ -30,6 +30,7 @@ from zhuyun.demo.departments import (
     district_departments,
 )
 from zhuyun.demo.exchange import register_demo_sources
+from zhuyun.demo.grids import build_grids
 from zhuyun.demo.scale import (
     Scale,
     ScaleName,
@@ -138,6 +139,8 @@ def build_demo(
             units = _build_units(session, scale, seed, report)
         with database.session() as session:
             result.accounts = _build_accounts(session, settings, units, seed, report)
+        with database.session() as session:
+            build_grids(session, scale, seed, units, report)
         with database.session() as session:
             report("资源目录 catalog", 0, 1)
             resources = publish_demo_catalog(session, units)

@@ -70,6 +70,9 @@ class Permission(StrEnum):
     EXCHANGE_REVIEW = "exchange.review"  # review applications to the own unit's resources
     EXCHANGE_COORDINATE = "exchange.coordinate"  # the big-data bureau: escalations, all grants
     EXCHANGE_AUDIT = "exchange.audit"  # read every access log
+    # 社会和云: grid governance
+    GRIDS_READ = "grids.read"  # see the grids, their workers, locate a point or address
+    GRIDS_MANAGE = "grids.manage"  # import grids and region polygons (GeoJSON)
 
 
 PERMISSION_LABELS_ZH: dict[Permission, str] = {
@@ -90,10 +93,12 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.EXCHANGE_REVIEW: "审核共享申请",
     Permission.EXCHANGE_COORDINATE: "协调共享争议（大数据局）",
     Permission.EXCHANGE_AUDIT: "查阅数据访问日志",
+    Permission.GRIDS_READ: "查看网格",
+    Permission.GRIDS_MANAGE: "导入与维护网格",
 }
 
 _EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ})
-_STAFF = _EVERYONE | {Permission.UNITS_READ, Permission.CATALOG_READ}
+_STAFF = _EVERYONE | {Permission.UNITS_READ, Permission.CATALOG_READ, Permission.GRIDS_READ}
 _DATA_ADMIN = {
     Permission.ACCOUNTS_READ,
     Permission.CATALOG_MANAGE,

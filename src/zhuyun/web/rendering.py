@@ -29,6 +29,7 @@ TEMPLATE_PACKAGES = (
     "zhuyun.catalog",
     "zhuyun.exchange",
     "zhuyun.opendata",
+    "zhuyun.governance",
 )
 
 

@@ -77,6 +77,7 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "grant.revoked": "撤销共享授权",
     "objection.raised": "提出数据疑义",
     "objection.resolved": "答复数据疑义",
+    "grids.imported": "导入网格",
     "opendata.quality_checked": "开放数据质量检测",
 }
 
