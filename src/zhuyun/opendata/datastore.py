@@ -10,6 +10,9 @@ without the source scanning past every skipped row.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +31,11 @@ from zhuyun.opendata.service import ValidationError, find_resource
 from zhuyun.opendata.visitors import OpenVisitor
 
 OPEN_PURPOSE = "开放数据接口调用 open-data API"
+# A client paging through a table asks for the same total on every page: counting a
+# million rows costs as much as reading a page, so a total is kept this many seconds per
+# (source, table, filters) and may be that old.
+TOTAL_TTL_S = 10.0
+_TOTALS_KEPT = 1024
 DEFAULT_LIMIT = 100
 MAX_LIMIT = OPEN_MAX_ROWS  # larger limits are capped, as CKAN caps at its rows_max
 MAX_FILTER_VALUES = 100
@@ -178,6 +186,35 @@ def _flag(params: Mapping[str, Any], name: str, default: bool) -> bool:
     return str(raw).lower() in ("true", "1", "yes")
 
 
+_totals_lock = threading.Lock()
+_totals: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
+
+
+def _total(session: Session, prepared: gateway.PreparedQuery) -> int:
+    """How many rows match the query's filters (and the policy's row filter) on the
+    source, counted at most `TOTAL_TTL_S` seconds ago."""
+    spec = prepared.spec
+    key = (
+        str(session.get_bind().engine.url),
+        prepared.binding.source_id,
+        spec.table,
+        json.dumps([repr(f) for f in spec.filters], ensure_ascii=False),
+    )
+    now = time.monotonic()
+    with _totals_lock:
+        kept = _totals.get(key)
+        if kept is not None and now - kept[0] < TOTAL_TTL_S:
+            _totals.move_to_end(key)
+            return kept[1]
+    total = gateway.count_matching(session, prepared)
+    with _totals_lock:
+        _totals[key] = (now, total)
+        _totals.move_to_end(key)
+        while len(_totals) > _TOTALS_KEPT:
+            _totals.popitem(last=False)
+    return total
+
+
 def search(
     session: Session,
     secret_key: str,
@@ -252,7 +289,7 @@ def search(
         "_links": _links(params, resource_id, limit, offset, len(records), page.next_cursor, order),
     }
     if _flag(params, "include_total", True):
-        result["total"] = gateway.count_matching(session, prepared)
+        result["total"] = _total(session, prepared)
         result["total_was_estimated"] = False
     for name in ("filters", "q", "sort"):
         if params.get(name) not in (None, ""):

@@ -5,22 +5,33 @@ A dataset is a published catalog resource the government opens — without condi
 with them (the data of the latter needs a developer key; its metadata is public). Nothing
 closed, nothing of the internal sharing rules (share types, conditions, legal bases, mask
 kinds) and no secret item ever appears here.
+
+Every public dataset is listed, counted, searched and faceted — no cap. The datasets are
+held per process as an index (`_index`): a published version never changes, so each is
+read and parsed once; which versions are current is checked on every call with one query
+on a covering index (how many, the highest id, the sum of ids), and the index is rebuilt —
+reading only versions it has not seen — when that changes. Filters, facet counts, sorting
+and paging run over the index's postings; a search's words are matched by the catalog's own
+search terms (one query, cached per catalog state).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from zhuyun.catalog import service as catalog
-from zhuyun.catalog.models import ResourceVersion
-from zhuyun.catalog.search import Facets
+from zhuyun.catalog.models import ResourceVersion, SearchTerm
+from zhuyun.catalog.search import _text_condition, check_query, query_groups
 from zhuyun.catalog.vocab import (
     BASE_LIBRARY_LABELS_ZH,
     FORMAT_LABELS_ZH,
@@ -34,9 +45,38 @@ from zhuyun.exchange.service import sources
 from zhuyun.exchange.service.policy import OPENED_SENSITIVITIES
 
 PUBLIC_OPEN_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
-MAX_DATASETS = 5_000  # the catalog a portal serves at once; searched and faceted in memory
+# The most datasets one call lists (package_list without a limit, the DCAT export); page
+# with offset/start past it. Searches, counts and facets always cover every dataset.
+MAX_DATASETS = 100_000
 CKAN_VERSION = "2.10.4"  # the Action API generation whose shapes these follow
 LICENSE = {"license_id": "cc-by", "license_title": "知识共享署名 4.0（CC BY 4.0）"}
+_BATCH = 500  # versions read per query when the index loads
+_SEARCHES_CACHED = 256  # searches remembered per catalog state
+
+__all__ = [
+    "CKAN_VERSION",
+    "FACET_FIELDS",
+    "LICENSE",
+    "MAX_DATASETS",
+    "OPENED_SENSITIVITIES",
+    "PUBLIC_OPEN_TYPES",
+    "NotFound",
+    "SearchQuery",
+    "ValidationError",
+    "bound_ids",
+    "dataset_name",
+    "find_dataset",
+    "find_resource",
+    "groups",
+    "organization",
+    "organizations",
+    "package_dict",
+    "package_names",
+    "package_search",
+    "parse_fq",
+    "resource_dict",
+    "tags",
+]
 
 
 class NotFound(Exception):
@@ -61,27 +101,101 @@ def _time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
-def _public_versions(session: Session) -> list[ResourceVersion]:
-    rows, _ = catalog.current_versions(
-        session, open_types=list(PUBLIC_OPEN_TYPES), offset=0, limit=MAX_DATASETS
-    )
-    return list(rows)
+# -- a dataset, parsed once from its published version ---------------------------------------
 
 
-def _tags(version: ResourceVersion) -> list[str]:
-    snapshot = version.snapshot
+@dataclass(frozen=True, slots=True)
+class _Dataset:
+    """What a CKAN dataset shows of one published version (which never changes)."""
+
+    version_id: int
+    resource_id: int
+    version: int
+    code: str
+    name: str
+    title: str
+    notes: str
+    provider_unit_id: int
+    provider_name: str
+    org_name: str
+    tags: tuple[str, ...]
+    base_library: str | None
+    open_type: str
+    open_conditions: str
+    classification: str
+    update_cycle: str
+    resource_type: str
+    fields: tuple[tuple[str, str, str], ...]  # opened items: (field, data type, label)
+    published: str
+
+
+def _dataset(
+    version_id: int,
+    resource_id: int,
+    version: int,
+    code: str,
+    title: str,
+    provider_unit_id: int,
+    provider_name: str,
+    open_type: str,
+    base_library: str | None,
+    published_at: datetime,
+    snapshot: Mapping[str, Any],
+) -> _Dataset:
     tags = list(snapshot.get("themes") or [])
-    if version.base_library:
-        tags.append(BASE_LIBRARY_LABELS_ZH[BaseLibrary(version.base_library)])
-    return tags
+    if base_library:
+        tags.append(BASE_LIBRARY_LABELS_ZH[BaseLibrary(base_library)])
+    cycle = snapshot.get("update_cycle")
+    fmt = snapshot.get("format") or ResourceFormat.DATABASE.value
+    org_code = str(snapshot.get("provider_code") or provider_unit_id)
+    return _Dataset(
+        version_id=version_id,
+        resource_id=resource_id,
+        version=version,
+        code=code,
+        name=dataset_name(code),
+        title=title,
+        notes=snapshot.get("summary", ""),
+        provider_unit_id=provider_unit_id,
+        provider_name=provider_name,
+        org_name=org_code.lower().replace(".", "-"),
+        tags=tuple(tags),
+        base_library=base_library,
+        open_type=open_type,
+        open_conditions=snapshot.get("open_conditions", ""),
+        classification=snapshot.get("classification", ""),
+        update_cycle=UPDATE_CYCLE_LABELS_ZH[UpdateCycle(cycle)] if cycle else "",
+        resource_type=FORMAT_LABELS_ZH[ResourceFormat(fmt)],
+        fields=tuple(
+            (item["field"], item["data_type"], item["name"])
+            for item in snapshot.get("items", [])
+            if item.get("sensitivity") in OPENED_SENSITIVITIES  # never sensitive or secret ones
+        ),
+        published=_time(published_at),
+    )
 
 
-def _organization(version: ResourceVersion) -> dict[str, Any]:
-    code = str(version.snapshot.get("provider_code") or version.provider_unit_id)
+def _of_version(version: ResourceVersion) -> _Dataset:
+    return _dataset(
+        version.id,
+        version.resource_id,
+        version.version,
+        version.code,
+        version.name,
+        version.provider_unit_id,
+        version.provider_name,
+        version.open_type,
+        version.base_library,
+        version.published_at,
+        version.snapshot,
+    )
+
+
+def _organization(dataset: _Dataset) -> dict[str, Any]:
     return {
-        "id": str(version.provider_unit_id),
-        "name": code.lower().replace(".", "-"),
-        "title": version.provider_name,
+        "id": str(dataset.provider_unit_id),
+        "name": dataset.org_name,
+        "title": dataset.provider_name,
         "type": "organization",
         "is_organization": True,
         "state": "active",
@@ -89,6 +203,73 @@ def _organization(version: ResourceVersion) -> dict[str, Any]:
         "description": "",
         "image_url": "",
         "created": None,
+    }
+
+
+def _resource(dataset: _Dataset, base_url: str, bound: Collection[int]) -> dict[str, Any]:
+    active = dataset.resource_id in bound
+    name = dataset.name
+    return {
+        "id": f"{name}-data",
+        "package_id": str(dataset.resource_id),
+        "name": f"{dataset.title}（数据）",
+        "description": dataset.notes,
+        "format": "CSV",
+        "mimetype": "text/csv",
+        # the CSV download where there is data to download, else the dataset's page
+        "url": f"{base_url}/opendata/datasets/{name}" + ("/download.csv" if active else ""),
+        "url_type": "datastore" if active else None,
+        "datastore_active": active,
+        "state": "active",
+        "position": 0,
+        "created": dataset.published,
+        "last_modified": dataset.published,
+        "resource_type": dataset.resource_type,
+        "fields": [
+            {"id": field, "type": data_type, "info": {"label": label}}
+            for field, data_type, label in dataset.fields
+        ],
+    }
+
+
+def _package(dataset: _Dataset, base_url: str, bound: Collection[int]) -> dict[str, Any]:
+    extras = [
+        {"key": "resource_code", "value": dataset.code},
+        {"key": "classification", "value": dataset.classification},
+        {"key": "open_type", "value": dataset.open_type},
+        {"key": "update_cycle", "value": dataset.update_cycle},
+        {"key": "version", "value": str(dataset.version)},
+    ]
+    if dataset.open_type == OpenType.CONDITIONAL.value:
+        extras.append({"key": "open_conditions", "value": dataset.open_conditions})
+    library = dataset.base_library
+    return {
+        "id": str(dataset.resource_id),
+        "name": dataset.name,
+        "title": dataset.title,
+        "notes": dataset.notes,
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        "author": dataset.provider_name,
+        "maintainer": dataset.provider_name,
+        "url": f"{base_url}/catalog/{dataset.resource_id}",
+        "version": str(dataset.version),
+        "metadata_created": dataset.published,
+        "metadata_modified": dataset.published,
+        "owner_org": str(dataset.provider_unit_id),
+        "organization": _organization(dataset),
+        "tags": [{"name": tag, "display_name": tag, "state": "active"} for tag in dataset.tags],
+        "groups": (
+            [{"name": library, "title": BASE_LIBRARY_LABELS_ZH[BaseLibrary(library)]}]
+            if library
+            else []
+        ),
+        "extras": extras,
+        "resources": [_resource(dataset, base_url, bound)],
+        "num_resources": 1,
+        "num_tags": len(dataset.tags),
+        **LICENSE,
     }
 
 
@@ -102,91 +283,239 @@ def resource_dict(
 ) -> dict[str, Any]:
     """The dataset's one data resource: the open rows of the catalog resource, served by
     the DataStore API and as downloads when the resource is bound to its source."""
-    active = version.resource_id in bound
-    name = dataset_name(version.code)
-    fields = [
-        {"id": item["field"], "type": item["data_type"], "info": {"label": item["name"]}}
-        for item in version.snapshot.get("items", [])
-        if item.get("sensitivity") in OPENED_SENSITIVITIES  # never sensitive or secret ones
-    ]
-    fmt = version.snapshot.get("format") or ResourceFormat.DATABASE.value
-    return {
-        "id": f"{name}-data",
-        "package_id": str(version.resource_id),
-        "name": f"{version.name}（数据）",
-        "description": version.snapshot.get("summary", ""),
-        "format": "CSV",
-        "mimetype": "text/csv",
-        # the CSV download where there is data to download, else the dataset's page
-        "url": f"{base_url}/opendata/datasets/{name}" + ("/download.csv" if active else ""),
-        "url_type": "datastore" if active else None,
-        "datastore_active": active,
-        "state": "active",
-        "position": 0,
-        "created": _time(version.published_at),
-        "last_modified": _time(version.published_at),
-        "resource_type": FORMAT_LABELS_ZH[ResourceFormat(fmt)],
-        "fields": fields,
-    }
+    return _resource(_of_version(version), base_url, bound)
 
 
 def package_dict(
     version: ResourceVersion, base_url: str, bound: Collection[int] = frozenset()
 ) -> dict[str, Any]:
     """A published resource as a CKAN dataset (package)."""
-    snapshot = version.snapshot
-    cycle = snapshot.get("update_cycle")
-    extras = [
-        {"key": "resource_code", "value": version.code},
-        {"key": "classification", "value": snapshot.get("classification", "")},
-        {"key": "open_type", "value": version.open_type},
-        {
-            "key": "update_cycle",
-            "value": UPDATE_CYCLE_LABELS_ZH[UpdateCycle(cycle)] if cycle else "",
-        },
-        {"key": "version", "value": str(version.version)},
-    ]
-    if version.open_type == OpenType.CONDITIONAL.value:
-        extras.append({"key": "open_conditions", "value": snapshot.get("open_conditions", "")})
-    return {
-        "id": str(version.resource_id),
-        "name": dataset_name(version.code),
-        "title": version.name,
-        "notes": snapshot.get("summary", ""),
-        "type": "dataset",
-        "state": "active",
-        "private": False,
-        "author": version.provider_name,
-        "maintainer": version.provider_name,
-        "url": f"{base_url}/catalog/{version.resource_id}",
-        "version": str(version.version),
-        "metadata_created": _time(version.published_at),
-        "metadata_modified": _time(version.published_at),
-        "owner_org": str(version.provider_unit_id),
-        "organization": _organization(version),
-        "tags": [{"name": tag, "display_name": tag, "state": "active"} for tag in _tags(version)],
-        "groups": (
-            [
-                {
-                    "name": version.base_library,
-                    "title": BASE_LIBRARY_LABELS_ZH[BaseLibrary(version.base_library)],
-                }
-            ]
-            if version.base_library
-            else []
-        ),
-        "extras": extras,
-        "resources": [resource_dict(version, base_url, bound)],
-        "num_resources": 1,
-        "num_tags": len(_tags(version)),
-        **LICENSE,
+    return _package(_of_version(version), base_url, bound)
+
+
+# -- the index of public datasets -------------------------------------------------------------
+
+_SORT_KEYS = ("title", "name", "metadata_modified")
+
+
+@dataclass
+class _Index:
+    """The public datasets in code order, with what search, filters and facets need."""
+
+    signature: tuple[int, int, int]
+    datasets: list[_Dataset]
+    by_name: dict[str, int]  # CKAN name or resource id → position
+    by_resource: dict[int, int]  # resource id → position
+    postings: dict[str, dict[str, frozenset[int]]]  # fq/facet field → value → positions
+    orders: dict[tuple[str, bool], list[int]]  # (sort key, descending) → positions
+    searches: OrderedDict[str, list[int]] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _sort_value(dataset: _Dataset, key: str) -> str:
+    if key == "title":
+        return dataset.title
+    if key == "name":
+        return dataset.name
+    return dataset.published
+
+
+def _facet_values(dataset: _Dataset, name: str) -> Iterable[str]:
+    if name == "organization":
+        return (dataset.org_name,)
+    if name == "tags":
+        return dataset.tags
+    if name == "groups":
+        return (dataset.base_library,) if dataset.base_library else ()
+    if name == "res_format":
+        return ("CSV",)
+    if name == "license_id":
+        return (LICENSE["license_id"],)
+    if name == "name":
+        return (dataset.name,)
+    if name == "id":
+        return (str(dataset.resource_id),)
+    return ()
+
+
+def _ordered(datasets: Sequence[_Dataset], key: str, descending: bool) -> list[int]:
+    return sorted(
+        range(len(datasets)), key=lambda p: _sort_value(datasets[p], key), reverse=descending
+    )
+
+
+def _build(signature: tuple[int, int, int], datasets: list[_Dataset]) -> _Index:
+    datasets.sort(key=lambda d: d.code)
+    postings: dict[str, dict[str, set[int]]] = {}
+    for name in (*FACET_FIELDS, "name", "id"):
+        values: dict[str, set[int]] = {}
+        for position, dataset in enumerate(datasets):
+            for value in _facet_values(dataset, name):
+                values.setdefault(value, set()).add(position)
+        postings[name] = values
+    # Sorted from code order, stable both ways (Python's sort keeps ties in order even
+    # reversed), as CKAN's sort of the listed datasets was.
+    orders = {
+        (key, descending): _ordered(datasets, key, descending)
+        for key in _SORT_KEYS
+        for descending in (False, True)
     }
+    by_name: dict[str, int] = {}
+    for position, dataset in enumerate(datasets):
+        by_name[str(dataset.resource_id)] = position
+    for position, dataset in enumerate(datasets):
+        by_name[dataset.name] = position  # a name wins over an id that looks like it
+    return _Index(
+        signature=signature,
+        datasets=datasets,
+        by_name=by_name,
+        by_resource={d.resource_id: p for p, d in enumerate(datasets)},
+        postings={n: {v: frozenset(p) for v, p in vs.items()} for n, vs in postings.items()},
+        orders=orders,
+    )
+
+
+@dataclass
+class _Cache:
+    index: _Index | None = None
+    datasets: dict[tuple[int, datetime], _Dataset] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_caches_lock = threading.Lock()
+_caches: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
+_PUBLIC = [t.value for t in PUBLIC_OPEN_TYPES]
+_CODE_LIKE = re.compile(r"^[0-9/]{1,32}$")  # as the catalog's search: also a code prefix
+
+
+def _signature(session: Session) -> tuple[int, int, int]:
+    """Which versions are current, in one read of the is_current index: publishing adds a
+    version with a higher id, retiring or closing drops one, so any change moves it."""
+    count, highest, total = session.execute(
+        select(func.count(), func.max(ResourceVersion.id), func.sum(ResourceVersion.id)).where(
+            ResourceVersion.is_current.is_(True)
+        )
+    ).one()
+    return int(count), int(highest or 0), int(total or 0)
+
+
+def _load(session: Session, cache: _Cache, signature: tuple[int, int, int]) -> _Index:
+    current = session.execute(
+        select(ResourceVersion.id, ResourceVersion.published_at).where(
+            ResourceVersion.is_current.is_(True), ResourceVersion.open_type.in_(_PUBLIC)
+        )
+    ).all()
+    keys = [(int(version_id), published_at) for version_id, published_at in current]
+    missing = [key[0] for key in keys if key not in cache.datasets]
+    loaded: dict[tuple[int, datetime], _Dataset] = {}
+    columns = (
+        ResourceVersion.id,
+        ResourceVersion.resource_id,
+        ResourceVersion.version,
+        ResourceVersion.code,
+        ResourceVersion.name,
+        ResourceVersion.provider_unit_id,
+        ResourceVersion.provider_name,
+        ResourceVersion.open_type,
+        ResourceVersion.base_library,
+        ResourceVersion.published_at,
+        ResourceVersion.snapshot,
+    )
+    for start in range(0, len(missing), _BATCH):
+        batch = missing[start : start + _BATCH]
+        for row in session.execute(select(*columns).where(ResourceVersion.id.in_(batch))):
+            loaded[(row[0], row[9])] = _dataset(*row)
+    known = {**cache.datasets, **loaded}
+    cache.datasets = {key: known[key] for key in keys if key in known}
+    return _build(signature, list(cache.datasets.values()))
+
+
+def _index(session: Session) -> _Index:
+    """The public datasets as they stand in `session`'s view of the catalog."""
+    engine = session.get_bind().engine
+    with _caches_lock:
+        cache = _caches.setdefault(engine, _Cache())
+    signature = _signature(session)
+    index = cache.index
+    if index is not None and index.signature == signature:
+        return index
+    with cache.lock:
+        index = cache.index
+        if index is None or index.signature != signature:
+            index = _load(session, cache, signature)
+            cache.index = index
+    return index
+
+
+def _term_hits(session: Session, groups: list[list[str]]) -> Sequence[Any]:
+    """(resource id, score) of the published resources holding every word of a search, as
+    the catalog's search decides it: a word the index knows must match itself, an unknown
+    one may be stood in for by the shorter words inside it; the score sums the weights of
+    the terms hit. One pass over the terms' postings (the catalog's own query also scans
+    every current version, ~5× slower at 10,000 datasets)."""
+    known = set(
+        session.scalars(
+            select(SearchTerm.term).where(SearchTerm.term.in_([g[0] for g in groups])).distinct()
+        )
+    )
+    groups = [[g[0]] if g[0] in known else g for g in groups]
+    return session.execute(
+        select(SearchTerm.resource_id, func.sum(SearchTerm.weight))
+        .where(SearchTerm.term.in_([term for group in groups for term in group]))
+        .group_by(SearchTerm.resource_id)
+        .having(*(func.max(case((SearchTerm.term.in_(g), 1), else_=0)) == 1 for g in groups))
+    ).all()
+
+
+def _search(session: Session, index: _Index, text: str) -> list[int]:
+    """Positions of the datasets matching `text` as the catalog's search matches it (every
+    word), best first (summed weights of the terms hit, then code)."""
+    with index.lock:
+        found = index.searches.get(text)
+        if found is not None:
+            index.searches.move_to_end(text)
+            return found
+    text = check_query(text)
+    groups = query_groups(text)
+    if groups and not _CODE_LIKE.match(text):
+        hits = _term_hits(session, groups)
+    else:  # only single characters or stopwords (names are searched), or a code
+        condition, terms = _text_condition(session, text)
+        score = (
+            select(SearchTerm.resource_id, func.sum(SearchTerm.weight).label("score"))
+            .where(SearchTerm.term.in_(terms or [""]))
+            .group_by(SearchTerm.resource_id)
+            .subquery()
+        )
+        hits = session.execute(
+            select(ResourceVersion.resource_id, func.coalesce(score.c.score, 0))
+            .outerjoin(score, score.c.resource_id == ResourceVersion.resource_id)
+            .where(ResourceVersion.is_current.is_(True))
+            .where(*([condition] if condition is not None else []))
+        ).all()
+    ranked = sorted(
+        (-int(points), index.by_resource[resource_id])
+        for resource_id, points in hits
+        if resource_id in index.by_resource
+    )
+    found = [position for _, position in ranked]
+    with index.lock:
+        index.searches[text] = found
+        while len(index.searches) > _SEARCHES_CACHED:
+            index.searches.popitem(last=False)
+    return found
+
+
+# -- the Action API's reads -------------------------------------------------------------------
 
 
 def find_dataset(session: Session, name_or_id: str) -> ResourceVersion:
     """A public dataset by its CKAN name or its id; NotFound for anything else."""
-    for version in _public_versions(session):
-        if name_or_id in (dataset_name(version.code), str(version.resource_id)):
+    index = _index(session)
+    position = index.by_name.get(name_or_id)
+    if position is not None:
+        version = session.get(ResourceVersion, index.datasets[position].version_id)
+        if version is not None:
             return version
     raise NotFound(name_or_id)
 
@@ -198,8 +527,8 @@ def find_resource(session: Session, resource_id: str) -> ResourceVersion:
 
 
 def package_names(session: Session, offset: int, limit: int | None) -> list[str]:
-    names = [dataset_name(v.code) for v in _public_versions(session)]
-    return names[offset : None if limit is None else offset + limit]
+    datasets = _index(session).datasets
+    return [d.name for d in datasets[offset : None if limit is None else offset + limit]]
 
 
 @dataclass(frozen=True)
@@ -221,58 +550,75 @@ def parse_fq(fq: str) -> dict[str, list[str]]:
     """Solr-like `field:value` filters as CKAN clients send them (`organization:scjg
     tags:"信用体系"`); unknown fields are a validation error."""
     found: dict[str, list[str]] = {}
-    for field, value in _FQ_TERM.findall(fq or ""):
-        if field not in (*FACET_FIELDS, "name", "id"):
-            raise ValidationError({"fq": [f"不支持的过滤字段：{field}"]})
-        found.setdefault(field, []).append(value.strip('"'))
+    for field_name, value in _FQ_TERM.findall(fq or ""):
+        if field_name not in (*FACET_FIELDS, "name", "id"):
+            raise ValidationError({"fq": [f"不支持的过滤字段：{field_name}"]})
+        found.setdefault(field_name, []).append(value.strip('"'))
     return found
 
 
-def _facet_values(package: dict[str, Any], field: str) -> list[str]:
-    if field == "organization":
-        return [package["organization"]["name"]]
-    if field == "tags":
-        return [t["name"] for t in package["tags"]]
-    if field == "groups":
-        return [g["name"] for g in package["groups"]]
-    if field == "res_format":
-        return [r["format"] for r in package["resources"]]
-    if field in ("name", "id", "license_id"):
-        return [str(package[field])]
-    return []
+def _sort_of(sort: str) -> tuple[str, bool] | None:
+    """CKAN's sort as (key, descending); None keeps the order of relevance (or code)."""
+    if sort.startswith(("title_string", "name")):
+        return ("title" if sort.startswith("title") else "name"), sort.endswith("desc")
+    if sort.startswith("metadata_modified"):
+        return "metadata_modified", "desc" in sort
+    return None
 
 
 def package_search(session: Session, query: SearchQuery, base_url: str) -> dict[str, Any]:
     """CKAN's package_search over the public datasets: words (jieba, as the catalog searches),
     filters, sorting, paging and facet counts."""
-    if query.q.strip() and query.q.strip() != "*:*":
-        hits = catalog.search(session, query.q, Facets(), 0, MAX_DATASETS).hits
-        public = {t.value for t in PUBLIC_OPEN_TYPES}
-        versions = [hit.version for hit in hits if hit.version.open_type in public]
+    index = _index(session)
+    selected: set[int] | frozenset[int] | None = None  # None: every dataset
+    ranked: list[int] | None = None
+    text = query.q.strip()
+    if text and text != "*:*":
+        ranked = _search(session, index, text)
+        selected = frozenset(ranked)
+    for name, values in (query.fq or {}).items():
+        postings = index.postings.get(name, {})
+        matched: set[int] = set()
+        for value in values:
+            matched |= postings.get(value, frozenset())
+        selected = matched if selected is None else selected & matched
+    sort = _sort_of(query.sort)
+    order: Iterable[int]
+    narrowed = False  # whether `order` holds datasets outside `selected`
+    if ranked is not None:
+        order, narrowed = ranked, bool(query.fq)
+        if sort is not None:  # stable: ties keep the order of relevance
+            order = sorted(ranked, key=lambda p: _sort_value(index.datasets[p], sort[0]),
+                           reverse=sort[1])  # fmt: skip
+    elif sort is not None:
+        order, narrowed = index.orders[sort], selected is not None
+    elif selected is not None:
+        order = sorted(selected)
     else:
-        versions = _public_versions(session)
+        order = range(len(index.datasets))
+    chosen: Iterator[int] = iter(order)
+    if narrowed and selected is not None:
+        members = selected
+        chosen = (p for p in order if p in members)
+    page = list(islice(chosen, query.start, query.start + query.rows))
     bound = bound_ids(session)
-    packages = [package_dict(v, base_url, bound) for v in versions]
-    for field, values in (query.fq or {}).items():
-        packages = [p for p in packages if set(values) & set(_facet_values(p, field))]
-    if query.sort.startswith(("title_string", "name")):
-        key = "title" if query.sort.startswith("title") else "name"
-        packages.sort(key=lambda p: str(p[key]), reverse=query.sort.endswith("desc"))
-    elif query.sort.startswith("metadata_modified"):
-        packages.sort(key=lambda p: str(p["metadata_modified"]), reverse="desc" in query.sort)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
-    for field in query.facet_fields:
-        counts = Counter(v for p in packages for v in _facet_values(p, field))
-        top = dict(counts.most_common(query.facet_limit))
-        facets[field] = top
-        search_facets[field] = {
-            "title": field,
+    for name in query.facet_fields:
+        counts: Counter[str] = Counter()
+        for value, positions in index.postings.get(name, {}).items():
+            n = len(positions) if selected is None else len(positions & selected)
+            if n:
+                counts[value] = n
+        top = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: query.facet_limit])
+        facets[name] = top
+        search_facets[name] = {
+            "title": name,
             "items": [{"name": k, "display_name": k, "count": n} for k, n in top.items()],
         }
     return {
-        "count": len(packages),
-        "results": packages[query.start : query.start + query.rows],
+        "count": len(index.datasets) if selected is None else len(selected),
+        "results": [_package(index.datasets[p], base_url, bound) for p in page],
         "sort": query.sort,
         "facets": facets,
         "search_facets": search_facets,
@@ -282,9 +628,8 @@ def package_search(session: Session, query: SearchQuery, base_url: str) -> dict[
 def organizations(session: Session) -> list[dict[str, Any]]:
     """Each unit that opens data, with how many datasets."""
     seen: dict[str, dict[str, Any]] = {}
-    for version in _public_versions(session):
-        org = _organization(version)
-        entry = seen.setdefault(org["name"], {**org, "package_count": 0})
+    for dataset in _index(session).datasets:
+        entry = seen.setdefault(dataset.org_name, {**_organization(dataset), "package_count": 0})
         entry["package_count"] += 1
     return sorted(seen.values(), key=lambda o: str(o["name"]))
 
@@ -292,10 +637,11 @@ def organizations(session: Session) -> list[dict[str, Any]]:
 def organization(session: Session, name_or_id: str, base_url: str) -> dict[str, Any]:
     for org in organizations(session):
         if name_or_id in (org["name"], org["id"]):
+            bound = bound_ids(session)
             packages = [
-                package_dict(v, base_url, bound_ids(session))
-                for v in _public_versions(session)
-                if str(v.provider_unit_id) == org["id"]
+                _package(d, base_url, bound)
+                for d in _index(session).datasets
+                if str(d.provider_unit_id) == org["id"]
             ]
             return {**org, "packages": packages}
     raise NotFound(name_or_id)
@@ -303,7 +649,7 @@ def organization(session: Session, name_or_id: str, base_url: str) -> dict[str, 
 
 def groups(session: Session) -> list[dict[str, Any]]:
     """The base libraries (人口, 法人 …) the open datasets feed, as CKAN groups."""
-    counts = Counter(v.base_library for v in _public_versions(session) if v.base_library)
+    counts = Counter(d.base_library for d in _index(session).datasets if d.base_library)
     return [
         {"id": name, "name": name, "title": BASE_LIBRARY_LABELS_ZH[BaseLibrary(name)],
          "type": "group", "is_organization": False, "state": "active", "package_count": n}
@@ -312,4 +658,4 @@ def groups(session: Session) -> list[dict[str, Any]]:
 
 
 def tags(session: Session) -> list[str]:
-    return sorted({tag for v in _public_versions(session) for tag in _tags(v)})
+    return sorted({tag for d in _index(session).datasets for tag in d.tags})
