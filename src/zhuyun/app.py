@@ -29,6 +29,8 @@ from zhuyun.opendata import developer_pages as opendata_developer_pages
 from zhuyun.opendata import downloads as opendata_downloads
 from zhuyun.opendata import keys_api as opendata_keys_api
 from zhuyun.opendata import pages as opendata_pages
+from zhuyun.supervision import api as supervision_api
+from zhuyun.supervision import pages as supervision_pages
 from zhuyun.web import api as web_api
 from zhuyun.web import pages as web_pages
 from zhuyun.web.rendering import problem_page
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         opendata_dcat_api.router,
         opendata_downloads.router,
         opendata_keys_api.router,
+        supervision_api.router,
         web_pages.router,
         identity_pages.router,
         catalog_pages.router,
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         governance_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
+        supervision_pages.router,
     ):
         app.include_router(router)
 

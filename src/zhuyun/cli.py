@@ -22,6 +22,7 @@ from zhuyun import __version__
 from zhuyun.core import ledger
 from zhuyun.core.db import Database
 from zhuyun.core.settings import Settings, get_settings
+from zhuyun.supervision.cli import supervision_app
 
 app = typer.Typer(
     help="筑云 zhuyun — 贵阳模式大数据政务平台 / a digital-government platform.\n\n"
@@ -40,6 +41,7 @@ opendata_app = typer.Typer(help="The open-data portal / 开放数据门户。", 
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(opendata_app, name="opendata")
+app.add_typer(supervision_app, name="supervision")
 console = Console()
 
 

@@ -7,6 +7,7 @@ from zhuyun.exchange import models as exchange_models
 from zhuyun.governance import models as governance_models
 from zhuyun.identity import models as identity_models
 from zhuyun.opendata import models as opendata_models
+from zhuyun.supervision import models as supervision_models
 from zhuyun.web import models as web_models
 
 MODULES = (
@@ -18,6 +19,7 @@ MODULES = (
     exchange_models,
     opendata_models,
     governance_models,
+    supervision_models,
 )
 metadata = Base.metadata
 

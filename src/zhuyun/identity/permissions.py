@@ -70,6 +70,9 @@ class Permission(StrEnum):
     EXCHANGE_REVIEW = "exchange.review"  # review applications to the own unit's resources
     EXCHANGE_COORDINATE = "exchange.coordinate"  # the big-data bureau: escalations, all grants
     EXCHANGE_AUDIT = "exchange.audit"  # read every access log
+    # 数据铁笼: the power-operation log and process mining
+    SUPERVISION_READ = "supervision.read"  # export the ledger as event logs, mine processes
+    SUPERVISION_IMPORT = "supervision.import"  # import other systems' event logs
     # 社会和云: grid governance
     GRIDS_READ = "grids.read"  # see the grids, their workers, locate a point or address
     GRIDS_MANAGE = "grids.manage"  # import grids and region polygons (GeoJSON)
@@ -93,6 +96,8 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.EXCHANGE_REVIEW: "审核共享申请",
     Permission.EXCHANGE_COORDINATE: "协调共享争议（大数据局）",
     Permission.EXCHANGE_AUDIT: "查阅数据访问日志",
+    Permission.SUPERVISION_READ: "导出权力运行日志与过程挖掘",
+    Permission.SUPERVISION_IMPORT: "导入外部事件日志",
     Permission.GRIDS_READ: "查看网格",
     Permission.GRIDS_MANAGE: "导入与维护网格",
 }
@@ -118,6 +123,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LEDGER_VERIFY,
         Permission.ACCOUNTS_READ,
         Permission.EXCHANGE_AUDIT,
+        Permission.SUPERVISION_READ,
+        Permission.SUPERVISION_IMPORT,
     },
     Role.GRID_WORKER: _STAFF,
     Role.CITIZEN: _EVERYONE,

@@ -30,6 +30,7 @@ TEMPLATE_PACKAGES = (
     "zhuyun.exchange",
     "zhuyun.opendata",
     "zhuyun.governance",
+    "zhuyun.supervision",
 )
 
 

@@ -79,6 +79,8 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "objection.resolved": "答复数据疑义",
     "grids.imported": "导入网格",
     "opendata.quality_checked": "开放数据质量检测",
+    "supervision.log_imported": "导入事件日志",
+    "supervision.ledger_exported": "导出权力运行日志",
 }
 
 FIGURE_LABELS_ZH: dict[str, tuple[str, str]] = {
