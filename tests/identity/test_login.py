@@ -180,3 +180,27 @@ def test_pages_ask_anonymous_visitors_to_sign_in(client: TestClient) -> None:
     response = client.get("/ledger", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=%2Fledger")
+
+
+def test_an_account_created_without_a_password_cannot_sign_in(
+    client: TestClient, db: Database, demo_city: DemoResult
+) -> None:
+    from zhuyun.core.ledger import SYSTEM
+    from zhuyun.identity import service as identity
+    from zhuyun.identity.service.accounts import NO_PASSWORD, StaffDraft
+
+    with db.session() as session:
+        unit_id = identity.find_account(session, demo_city.account(Role.CASE_HANDLER).username)
+        assert unit_id is not None and unit_id.unit_id is not None
+        identity.create_staff(
+            session,
+            SYSTEM,
+            StaffDraft("no.password.yet", "未设密码", unit_id.unit_id, password=None),
+        )
+    for guess in ("", NO_PASSWORD, "!no-password", "Passw0rd123"):
+        answer = _post_login(client, "no.password.yet", guess)
+        assert answer.status_code != 303 or "login" in answer.headers.get("location", "")
+    token = client.post(
+        "/api/auth/token", json={"username": "no.password.yet", "password": NO_PASSWORD}
+    )
+    assert token.status_code in (400, 401, 422)

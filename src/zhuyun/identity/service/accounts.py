@@ -88,9 +88,13 @@ class StaffDraft:
     username: str
     display_name: str
     unit_id: int
-    password: str
+    password: str | None  # None: no password yet — the account cannot sign in until one is set
     roles: tuple[tuple[Role, int | None], ...] = ()
     phone: str | None = None
+
+
+# A password hash no password verifies against: an account created without a password.
+NO_PASSWORD = "!no-password"
 
 
 def create_staff(session: Session, actor: Actor, draft: StaffDraft) -> Account:
@@ -109,7 +113,8 @@ def create_staff(session: Session, actor: Actor, draft: StaffDraft) -> Account:
             f"单位 {draft.unit_id} 不存在。",
             code="unit-not-found",
         )
-    check_password_strength(draft.password)
+    if draft.password is not None:
+        check_password_strength(draft.password)
     _ensure_free(session, draft.username)
     account = Account(
         kind=AccountKind.STAFF.value,
@@ -117,7 +122,7 @@ def create_staff(session: Session, actor: Actor, draft: StaffDraft) -> Account:
         display_name=draft.display_name.strip(),
         unit_id=draft.unit_id,
         phone=draft.phone,
-        password_hash=hash_password(draft.password),
+        password_hash=NO_PASSWORD if draft.password is None else hash_password(draft.password),
         is_active=True,
         failed_logins=0,
     )
