@@ -17,7 +17,9 @@ from zhuyun.core.errors import install_problem_handlers
 from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange import api as exchange_api
+from zhuyun.exchange import api_nodes as exchange_nodes_api
 from zhuyun.exchange import pages as exchange_pages
+from zhuyun.exchange.service import nodes as exchange_nodes
 from zhuyun.governance import api as governance_api
 from zhuyun.governance import pages as governance_pages
 from zhuyun.identity import api as identity_api
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    exchange_nodes.platform_key(settings)  # node connectors of this process sign with it
     install_problem_handlers(app, html_renderer=problem_page)
     app.mount("/static", StaticFiles(packages=[("zhuyun.web", "static")]), name="static")
     for router in (
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_api.router,
         catalog_api.router,
         exchange_api.router,
+        exchange_nodes_api.router,
         governance_api.router,
         opendata_api.router,
         opendata_dcat_api.router,

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # empty means the data dir's sources/ folder, so no source can read the server's files.
     source_dirs: str = ""
 
+    # The platform's Ed25519 key that signs requests and grant tokens to department nodes;
+    # empty means <data_dir>/exchange/platform_ed25519.pem, created (0600) on first use.
+    exchange_signing_key_file: Path | None = None
+
     # The open-data API's rate limits (requests per minute): a developer key's default rate
     # and the highest its owner may ask for; anonymous visitors per client address (0: no
     # limit). Counters live in the `limits` storage named here (memory:// or redis://…; a

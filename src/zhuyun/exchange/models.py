@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -159,3 +160,29 @@ class AccessSubject(Base):
     ledger_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     resource_id: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ExchangeNode(Base):
+    """A department node (前置机): where it answers, the public key it signs with, and
+    whether the platform trusts it (pending → approved → revoked). Never a credential of
+    the department's sources: the node keeps those."""
+
+    __tablename__ = "exchange_nodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    unit: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))
+    public_key: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # SHA-256 of the registration code's one-time secret: a code is approved once
+    registration_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[str | None] = mapped_column(String(40))
+    health_ok: Mapped[bool | None] = mapped_column(Boolean)
+    health_message: Mapped[str | None] = mapped_column(String(500))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -70,6 +70,7 @@ class Permission(StrEnum):
     EXCHANGE_REVIEW = "exchange.review"  # review applications to the own unit's resources
     EXCHANGE_COORDINATE = "exchange.coordinate"  # the big-data bureau: escalations, all grants
     EXCHANGE_AUDIT = "exchange.audit"  # read every access log
+    NODES_MANAGE = "exchange.nodes"  # approve, check and revoke department nodes (前置机)
     # 数据铁笼: the power-operation log and process mining
     SUPERVISION_READ = "supervision.read"  # export the ledger as event logs, mine processes
     SUPERVISION_IMPORT = "supervision.import"  # import other systems' event logs
@@ -96,6 +97,7 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.EXCHANGE_REVIEW: "审核共享申请",
     Permission.EXCHANGE_COORDINATE: "协调共享争议（大数据局）",
     Permission.EXCHANGE_AUDIT: "查阅数据访问日志",
+    Permission.NODES_MANAGE: "管理前置机节点",
     Permission.SUPERVISION_READ: "导出权力运行日志与过程挖掘",
     Permission.SUPERVISION_IMPORT: "导入外部事件日志",
     Permission.GRIDS_READ: "查看网格",

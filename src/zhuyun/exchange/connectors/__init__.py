@@ -33,6 +33,7 @@ from zhuyun.exchange.connectors.errors import (
 )
 from zhuyun.exchange.connectors.files import FileConnector
 from zhuyun.exchange.connectors.http_json import HttpJsonConnector
+from zhuyun.exchange.connectors.node import NodeConnector
 from zhuyun.exchange.connectors.sql import SqlConnector
 from zhuyun.exchange.connectors.stream import RowStream
 from zhuyun.exchange.connectors.xlsx import XlsxConnector
@@ -67,6 +68,7 @@ _FACTORIES: dict[SourceKind, Callable[[SourceConfig], Connector]] = {
     SourceKind.PARQUET: FileConnector,
     SourceKind.XLSX: XlsxConnector,
     SourceKind.HTTP_JSON: HttpJsonConnector,
+    SourceKind.NODE: NodeConnector,
 }
 
 

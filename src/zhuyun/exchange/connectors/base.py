@@ -35,6 +35,7 @@ class SourceKind(StrEnum):
     PARQUET = "parquet"
     XLSX = "xlsx"
     HTTP_JSON = "http_json"
+    NODE = "node"  # a department node (前置机) serves it: node://<node>/<source>
 
 
 @dataclass(frozen=True)

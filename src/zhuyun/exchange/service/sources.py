@@ -26,6 +26,7 @@ from zhuyun.core.ledger import Subject, record
 from zhuyun.core.secret_box import seal
 from zhuyun.exchange.connectors import ColumnInfo, HealthReport, SourceKind
 from zhuyun.exchange.models import Binding, Source
+from zhuyun.exchange.service import nodes
 from zhuyun.exchange.service.connections import connector_for
 from zhuyun.identity import service as identity
 from zhuyun.identity.permissions import Permission, Principal, Role
@@ -163,6 +164,10 @@ def register_source(
             code="bad-source",
         )
     location = _check_location(draft.kind, draft.location)
+    options = dict(draft.options)
+    if draft.kind == SourceKind.NODE:  # reached through its node: no credential here at all
+        nodes.refuse_secret(draft.secret)
+        options = nodes.options_for_location(session, location)
     host = _host_of(draft.kind, location)
     path = _path_of(draft.kind, location)
     if path is not None and not path_allowed(path, source_dirs):
@@ -191,7 +196,7 @@ def register_source(
         name=name,
         kind=draft.kind.value,
         location=location,
-        options=dict(draft.options),
+        options=options,
         secret_sealed=seal(draft.secret, secret_key) if draft.secret else None,
         status="unknown",
     )
