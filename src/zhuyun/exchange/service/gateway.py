@@ -465,8 +465,9 @@ def _plan(
             code="limit-out-of-range",
         )
     columns = list(items)
-    if not order:
+    if not order and paged:
         # by the key, read even when it is not asked for or is masked: exact keyset pages
+        # (an export asked for in no order streams in the source's own: no sort to hold)
         key = binding.key_field or items[0]
         if key not in columns:
             columns.append(key)
