@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
+    inspect,
     select,
     text,
 )
@@ -473,7 +474,10 @@ def test_the_platform_stores_no_credential_of_a_node_source(nodes_up: dict[str, 
 
 
 def _nowhere(session: Session, secret: str) -> bool:
+    present = set(inspect(session.connection()).get_table_names())
     for table in Base.metadata.sorted_tables:
+        if table.name not in present:
+            continue
         for row in session.execute(select(table)).all():
             assert secret not in str(tuple(row)), table.name
     return True

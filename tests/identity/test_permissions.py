@@ -42,6 +42,10 @@ PUBLIC_ROUTES = {
     "GET /opendata/organizations/{name}",
     "GET /opendata/datasets/{name}/download.{fmt}",
     "GET /opendata/developer",  # the developers' corner (keys need sign-in)
+    # department nodes: a code signed by the node's own key (pending approval), and a new
+    # key announced signed by the node's current key
+    "POST /api/exchange/nodes/register",
+    "POST /api/exchange/nodes/rotate",
 }
 
 

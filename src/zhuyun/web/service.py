@@ -74,6 +74,8 @@ ACTIVITY_LABELS_ZH: dict[str, str] = {
     "exchange.node_rotated": "前置机密钥轮换",
     "exchange.node_revoked": "前置机吊销",
     "exchange.node_refused": "前置机登记被拒绝",
+    "node.answered": "前置机应答平台请求",  # the node's own message log
+    "node.refused": "前置机拒绝请求",
     "application.submitted": "提交共享申请",
     "application.approved": "批准共享申请",
     "application.rejected": "驳回共享申请",

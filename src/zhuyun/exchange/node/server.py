@@ -272,6 +272,15 @@ class NodeService:
         except ConnectorError as failure:
             log.warning("node %s: %s failed mid-stream: %s", self.config.name, op, failure.code)
             yield wire.frame(b"E", wire.dumps(failure.body()))
+        except Exception:
+            log.exception("node %s: %s failed mid-stream", self.config.name, op)
+            internal = Problem(
+                "The node could not encode its answer; see the node's log.",
+                "前置机无法编码应答，请查看前置机日志。",
+                status=500,
+                code="node-internal",
+            )
+            yield wire.frame(b"E", wire.dumps(internal.body()))
         finally:
             close()
             self.log.write(

@@ -157,6 +157,16 @@ _ARROW_TYPES = {
 }
 
 
+_BY_VALUE: dict[type, DataType] = {
+    int: DataType.INTEGER,
+    bool: DataType.BOOLEAN,
+    Decimal: DataType.DECIMAL,
+    date: DataType.DATE,
+    datetime: DataType.DATETIME,
+    bytes: DataType.BINARY,
+}
+
+
 def arrow_schema(
     names: Sequence[str], columns: Sequence[ColumnInfo], first: Sequence[tuple[Any, ...]]
 ) -> pa.Schema:
@@ -165,6 +175,12 @@ def arrow_schema(
     fields = []
     for index, name in enumerate(names):
         data_type = by_name[name].data_type if name in by_name else DataType.STRING
+        sample = next((row[index] for row in first if row[index] is not None), None)
+        if data_type == DataType.STRING and sample is not None and not isinstance(sample, str):
+            data_type = _BY_VALUE.get(type(sample), DataType.STRING)  # SQLite's loose types
+            if isinstance(sample, float):
+                fields.append(pa.field(name, pa.float64()))
+                continue
         metadata = None
         if data_type == DataType.DECIMAL:
             sample = next((row[index] for row in first if row[index] is not None), None)
