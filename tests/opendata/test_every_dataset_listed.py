@@ -10,6 +10,7 @@ import ckanapi
 import pytest
 
 from zhuyun.catalog import service as catalog
+from zhuyun.catalog.service import feed as catalog_feed
 from zhuyun.catalog.vocab import OpenType, Sensitivity, ShareType
 from zhuyun.core.db import Database
 from zhuyun.core.ledger import SYSTEM
@@ -21,7 +22,7 @@ from zhuyun.opendata.service import SearchQuery
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """The index loads two versions per query, from scratch; a list holds three names."""
-    monkeypatch.setattr(service, "_BATCH", 2)
+    monkeypatch.setattr(catalog_feed, "BATCH", 2)
     monkeypatch.setattr(service, "_caches", weakref.WeakKeyDictionary())
     monkeypatch.setattr(service, "MAX_DATASETS", 3)
 

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -172,6 +184,22 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         _release(record)  # a connection returned mid-transaction (the pool rolled it back)
+
+
+def counter_upsert(
+    mapped: type[Base], keys: Sequence[str], counters: Sequence[str], dialect: str
+) -> Any:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET c = c + excluded.c` for each counter, on
+    SQLite or PostgreSQL, with bound parameters named after the columns: one atomic
+    statement that adds to a row of counters or creates it, built once and run with
+    different values (`connection.execute(statement, {"day": …, "rows": 3, …})`)."""
+    table = cast(Table, mapped.__table__)
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(table).values({name: bindparam(name) for name in (*keys, *counters)})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in keys],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    )
 
 
 class Database:

@@ -27,11 +27,12 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from zhuyun.catalog.models import ResourceVersion, SearchTerm
-from zhuyun.catalog.search import _text_condition, check_query, query_groups
+from zhuyun.catalog.models import ResourceVersion
+from zhuyun.catalog.search import ranked_matches
+from zhuyun.catalog.service import feed as catalog_feed
 from zhuyun.catalog.vocab import (
     BASE_LIBRARY_LABELS_ZH,
     FORMAT_LABELS_ZH,
@@ -50,7 +51,6 @@ PUBLIC_OPEN_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
 MAX_DATASETS = 100_000
 CKAN_VERSION = "2.10.4"  # the Action API generation whose shapes these follow
 LICENSE = {"license_id": "cc-by", "license_title": "知识共享署名 4.0（CC BY 4.0）"}
-_BATCH = 500  # versions read per query when the index loads
 _SEARCHES_CACHED = 256  # searches remembered per catalog state
 
 __all__ = [
@@ -384,47 +384,15 @@ class _Cache:
 
 _caches_lock = threading.Lock()
 _caches: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
-_PUBLIC = [t.value for t in PUBLIC_OPEN_TYPES]
-_CODE_LIKE = re.compile(r"^[0-9/]{1,32}$")  # as the catalog's search: also a code prefix
-
-
-def _signature(session: Session) -> tuple[int, int, int]:
-    """Which versions are current, in one read of the is_current index: publishing adds a
-    version with a higher id, retiring or closing drops one, so any change moves it."""
-    count, highest, total = session.execute(
-        select(func.count(), func.max(ResourceVersion.id), func.sum(ResourceVersion.id)).where(
-            ResourceVersion.is_current.is_(True)
-        )
-    ).one()
-    return int(count), int(highest or 0), int(total or 0)
 
 
 def _load(session: Session, cache: _Cache, signature: tuple[int, int, int]) -> _Index:
-    current = session.execute(
-        select(ResourceVersion.id, ResourceVersion.published_at).where(
-            ResourceVersion.is_current.is_(True), ResourceVersion.open_type.in_(_PUBLIC)
-        )
-    ).all()
-    keys = [(int(version_id), published_at) for version_id, published_at in current]
+    keys = catalog_feed.current_keys(session, PUBLIC_OPEN_TYPES)
     missing = [key[0] for key in keys if key not in cache.datasets]
-    loaded: dict[tuple[int, datetime], _Dataset] = {}
-    columns = (
-        ResourceVersion.id,
-        ResourceVersion.resource_id,
-        ResourceVersion.version,
-        ResourceVersion.code,
-        ResourceVersion.name,
-        ResourceVersion.provider_unit_id,
-        ResourceVersion.provider_name,
-        ResourceVersion.open_type,
-        ResourceVersion.base_library,
-        ResourceVersion.published_at,
-        ResourceVersion.snapshot,
-    )
-    for start in range(0, len(missing), _BATCH):
-        batch = missing[start : start + _BATCH]
-        for row in session.execute(select(*columns).where(ResourceVersion.id.in_(batch))):
-            loaded[(row[0], row[9])] = _dataset(*row)
+    loaded = {
+        (row.id, row.published_at): _dataset(*row)
+        for row in catalog_feed.version_rows(session, missing)
+    }
     known = {**cache.datasets, **loaded}
     cache.datasets = {key: known[key] for key in keys if key in known}
     return _build(signature, list(cache.datasets.values()))
@@ -435,7 +403,7 @@ def _index(session: Session) -> _Index:
     engine = session.get_bind().engine
     with _caches_lock:
         cache = _caches.setdefault(engine, _Cache())
-    signature = _signature(session)
+    signature = catalog_feed.current_signature(session)
     index = cache.index
     if index is not None and index.signature == signature:
         return index
@@ -447,26 +415,6 @@ def _index(session: Session) -> _Index:
     return index
 
 
-def _term_hits(session: Session, groups: list[list[str]]) -> Sequence[Any]:
-    """(resource id, score) of the published resources holding every word of a search, as
-    the catalog's search decides it: a word the index knows must match itself, an unknown
-    one may be stood in for by the shorter words inside it; the score sums the weights of
-    the terms hit. One pass over the terms' postings (the catalog's own query also scans
-    every current version, ~5× slower at 10,000 datasets)."""
-    known = set(
-        session.scalars(
-            select(SearchTerm.term).where(SearchTerm.term.in_([g[0] for g in groups])).distinct()
-        )
-    )
-    groups = [[g[0]] if g[0] in known else g for g in groups]
-    return session.execute(
-        select(SearchTerm.resource_id, func.sum(SearchTerm.weight))
-        .where(SearchTerm.term.in_([term for group in groups for term in group]))
-        .group_by(SearchTerm.resource_id)
-        .having(*(func.max(case((SearchTerm.term.in_(g), 1), else_=0)) == 1 for g in groups))
-    ).all()
-
-
 def _search(session: Session, index: _Index, text: str) -> list[int]:
     """Positions of the datasets matching `text` as the catalog's search matches it (every
     word), best first (summed weights of the terms hit, then code)."""
@@ -475,24 +423,7 @@ def _search(session: Session, index: _Index, text: str) -> list[int]:
         if found is not None:
             index.searches.move_to_end(text)
             return found
-    text = check_query(text)
-    groups = query_groups(text)
-    if groups and not _CODE_LIKE.match(text):
-        hits = _term_hits(session, groups)
-    else:  # only single characters or stopwords (names are searched), or a code
-        condition, terms = _text_condition(session, text)
-        score = (
-            select(SearchTerm.resource_id, func.sum(SearchTerm.weight).label("score"))
-            .where(SearchTerm.term.in_(terms or [""]))
-            .group_by(SearchTerm.resource_id)
-            .subquery()
-        )
-        hits = session.execute(
-            select(ResourceVersion.resource_id, func.coalesce(score.c.score, 0))
-            .outerjoin(score, score.c.resource_id == ResourceVersion.resource_id)
-            .where(ResourceVersion.is_current.is_(True))
-            .where(*([condition] if condition is not None else []))
-        ).all()
+    hits = ranked_matches(session, text)
     ranked = sorted(
         (-int(points), index.by_resource[resource_id])
         for resource_id, points in hits

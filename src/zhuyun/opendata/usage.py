@@ -16,11 +16,9 @@ from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from zhuyun.core.db import utcnow
+from zhuyun.core.db import counter_upsert, utcnow
 from zhuyun.opendata.models import UsageDay
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,6 +27,15 @@ USAGE_KINDS: tuple[str, ...] = get_args(UsageKind)
 USAGE_LABELS_ZH = {"view": "浏览", "download": "下载", "api": "接口调用"}
 _COLUMNS = {"view": "views", "download": "downloads", "api": "api_calls"}
 MAX_SERIES_DAYS = 366
+_UPSERTS = {
+    dialect: counter_upsert(
+        UsageDay,
+        ("resource_id", "day"),
+        ("views", "downloads", "api_calls"),
+        dialect,
+    )
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 def today_local(now: datetime | None = None) -> date:
@@ -53,18 +60,10 @@ def record_use(
         raise ValueError(f"unknown usage kind {kind!r}: one of {', '.join(USAGE_KINDS)}")
     if count < 1:
         raise ValueError("count must be at least 1")
-    column = _COLUMNS[kind]
-    values = {"views": 0, "downloads": 0, "api_calls": 0, column: count}
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_(UsageDay).values(
-        resource_id=resource_id, day=day or today_local(), **values
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[UsageDay.resource_id, UsageDay.day],
-            set_={column: getattr(UsageDay, column) + getattr(statement.excluded, column)},
-        )
+    values = {"views": 0, "downloads": 0, "api_calls": 0, _COLUMNS[kind]: count}
+    session.connection().execute(
+        _UPSERTS[session.get_bind().dialect.name],
+        {"resource_id": resource_id, "day": day or today_local(), **values},
     )
 
 

@@ -20,12 +20,10 @@ from typing import Any, cast
 
 import pyarrow as pa
 from sqlalchemy import Date, Engine, Integer, Table, and_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from zhuyun.catalog import service as catalog
-from zhuyun.core.db import Database
+from zhuyun.core.db import Database, counter_upsert
 from zhuyun.core.errors import NotFound, Unprocessable
 from zhuyun.core.ledger import LedgerEntry, Subject, record
 from zhuyun.core.masking import mask
@@ -206,19 +204,10 @@ _GRANT_ROWS = (
 )
 
 
-def _usage_upsert(dialect: str) -> Any:
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    usage = cast(Table, GrantUsage.__table__)
-    statement = insert_(usage).values(
-        grant_id=bindparam("grant_id"), day=bindparam("day"), rows=bindparam("rows")
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[usage.c.grant_id, usage.c.day],
-        set_={"rows": usage.c.rows + statement.excluded.rows},
-    )
-
-
-_USAGE_UPSERTS = {dialect: _usage_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+_USAGE_UPSERTS = {
+    dialect: counter_upsert(GrantUsage, ("grant_id", "day"), ("rows",), dialect)
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 def _context(
