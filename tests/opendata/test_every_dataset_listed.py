@@ -15,7 +15,7 @@ from zhuyun.catalog.vocab import OpenType, Sensitivity, ShareType
 from zhuyun.core.db import Database
 from zhuyun.core.ledger import SYSTEM
 from zhuyun.demo.builder import DemoResult
-from zhuyun.opendata import service
+from zhuyun.opendata import dataset_index, service
 from zhuyun.opendata.service import SearchQuery
 
 
@@ -23,7 +23,7 @@ from zhuyun.opendata.service import SearchQuery
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """The index loads two versions per query, from scratch; a list holds three names."""
     monkeypatch.setattr(catalog_feed, "BATCH", 2)
-    monkeypatch.setattr(service, "_caches", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(dataset_index, "_caches", weakref.WeakKeyDictionary())
     monkeypatch.setattr(service, "MAX_DATASETS", 3)
 
 
