@@ -21,7 +21,10 @@ from zhuyun.exchange import api_nodes as exchange_nodes_api
 from zhuyun.exchange import pages as exchange_pages
 from zhuyun.exchange.service import nodes as exchange_nodes
 from zhuyun.governance import api as governance_api
+from zhuyun.governance import open311_api as governance_open311
 from zhuyun.governance import pages as governance_pages
+from zhuyun.governance import workorder_api as governance_workorders
+from zhuyun.governance import workorder_pages as governance_workorder_pages
 from zhuyun.identity import api as identity_api
 from zhuyun.identity import pages as identity_pages
 from zhuyun.identity.deps import assert_every_route_guarded
@@ -105,6 +108,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exchange_api.router,
         exchange_nodes_api.router,
         governance_api.router,
+        governance_workorders.router,
+        governance_open311.router,
+        governance_open311.keys_router,
         opendata_api.router,
         opendata_dcat_api.router,
         opendata_downloads.router,
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         catalog_pages.router,
         exchange_pages.router,
         governance_pages.router,
+        governance_workorder_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
         supervision_pages.router,

@@ -24,6 +24,7 @@ from zhuyun.core.db import Database
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange.cli import exchange_app
 from zhuyun.exchange.node.cli import node_app
+from zhuyun.governance.cli import governance_app
 from zhuyun.supervision.cli import supervision_app
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ opendata_app = typer.Typer(help="The open-data portal / 开放数据门户。", 
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(opendata_app, name="opendata")
+app.add_typer(governance_app, name="governance")
 app.add_typer(supervision_app, name="supervision")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(node_app, name="node")

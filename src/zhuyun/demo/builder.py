@@ -40,6 +40,7 @@ from zhuyun.demo.scale import (
 )
 from zhuyun.demo.sharing import seed_sharing_history
 from zhuyun.demo.sources import SourcesSummary, build_sources
+from zhuyun.demo.workorders import build_workorders
 from zhuyun.identity import service as identity
 from zhuyun.identity.models import OrgUnit
 from zhuyun.identity.permissions import ROLE_LABELS_ZH, Role
@@ -161,6 +162,16 @@ def build_demo(
                 citizen.username,
                 settings.review_working_days,
             )
+        with database.session() as session:
+            report("工单 work orders", 0, 1)
+            for role, username, password, unit_name, name in build_workorders(
+                session, scale_name.value, seed, result.account(Role.CITIZEN).username, _password
+            ):
+                label = ROLE_LABELS_ZH[Role(role)]
+                result.accounts.append(
+                    DemoAccount(role, label, username, password, unit_name, name)
+                )
+            report("工单 work orders", 1, 1)
         report("开放数据质量 open-data quality", 0, 1)
         quality.run(database, settings.secret_key.get_secret_value())
         report("开放数据质量 open-data quality", 1, 1)

@@ -9,11 +9,12 @@ PostgreSQL, no PostGIS needed; shapely reads it back (`shapely.from_geojson`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zhuyun.core.db import Base, UTCDateTime, utcnow
+from zhuyun.core.db import Base, JSONType, UTCDateTime, utcnow
 
 
 class Region(Base):
@@ -79,3 +80,157 @@ class GridsRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- work orders (事件/工单): GB/T 30428 collect → register → dispatch → handle → report back
+# → verify → close → evaluate; see docs/governance.md
+
+
+class WorkOrder(Base):
+    """A work order from any channel (12345 hotline, grid patrol, citizen app, Open311)."""
+
+    __tablename__ = "governance_workorders"
+    __table_args__ = (
+        UniqueConstraint(
+            "idempotency_scope", "idempotency_key", name="uq_governance_workorders_idempotency"
+        ),
+        Index("ix_governance_workorders_dedupe", "category", "grid_code", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(10), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    caller_name: Mapped[str | None] = mapped_column(String(100))
+    caller_phone: Mapped[str | None] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    category_source: Mapped[str] = mapped_column(String(12))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    urgency: Mapped[str] = mapped_column(String(10))
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("governance_workorders.id"), index=True
+    )
+    merged_count: Mapped[int] = mapped_column(Integer, default=0)
+    service_code: Mapped[str | None] = mapped_column(String(30))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    photos: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    idempotency_scope: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    closed_late: Mapped[bool | None] = mapped_column()
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class WorkOrderEvent(Base):
+    """One step of an order's timeline: its status before and after, who, when, a note."""
+
+    __tablename__ = "governance_workorder_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_workorders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    activity: Mapped[str] = mapped_column(String(40))
+    status_from: Mapped[str | None] = mapped_column(String(12))
+    status_to: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class AssistTask(Base):
+    """A collaborating organisation (协同单位) asked to assist with an order."""
+
+    __tablename__ = "governance_assist_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_workorders.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Escalation(Base):
+    """An overdue order escalated: level 1 to its unit's leaders, 2 to the command centre."""
+
+    __tablename__ = "governance_escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_workorders.id", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    overdue_hours: Mapped[float] = mapped_column(Float)
+
+
+class DutyRule(Base):
+    """The duty matrix (责任清单): category × jurisdiction (the city `520100`, a district or
+    a street code) → the responsible unit; the most specific rule wins."""
+
+    __tablename__ = "governance_duty_rules"
+    __table_args__ = (
+        UniqueConstraint("category", "division_code", name="uq_governance_duty_rules_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(30))
+    division_code: Mapped[str] = mapped_column(String(12))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    assist_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+
+
+class CategoryCorrection(Base):
+    """A handler corrected an order's category: the classifier trains on it."""
+
+    __tablename__ = "governance_category_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_workorders.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    old_category: Mapped[str] = mapped_column(String(30))
+    new_category: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Open311Key(Base):
+    """An Open311 api_key: `o311_<prefix>_<secret>`, stored as an HMAC under the secret key."""
+
+    __tablename__ = "governance_open311_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -77,6 +77,11 @@ class Permission(StrEnum):
     # 社会和云: grid governance
     GRIDS_READ = "grids.read"  # see the grids, their workers, locate a point or address
     GRIDS_MANAGE = "grids.manage"  # import grids and region polygons (GeoJSON)
+    WORKORDERS_REPORT = "workorders.report"  # report a problem, follow and rate one's own orders
+    WORKORDERS_READ = "workorders.read"  # staff: the orders one's unit or grids may see
+    WORKORDERS_HANDLE = "workorders.handle"  # act on the orders assigned to one's own unit
+    WORKORDERS_VERIFY = "workorders.verify"  # verify (核查) the orders of one's grids
+    WORKORDERS_DISPATCH = "workorders.dispatch"  # the command centre: register, dispatch, all
 
 
 PERMISSION_LABELS_ZH: dict[Permission, str] = {
@@ -102,10 +107,20 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.SUPERVISION_IMPORT: "导入外部事件日志",
     Permission.GRIDS_READ: "查看网格",
     Permission.GRIDS_MANAGE: "导入与维护网格",
+    Permission.WORKORDERS_REPORT: "反映问题与跟踪评价",
+    Permission.WORKORDERS_READ: "查看工单",
+    Permission.WORKORDERS_HANDLE: "办理本单位工单",
+    Permission.WORKORDERS_VERIFY: "核查网格内工单",
+    Permission.WORKORDERS_DISPATCH: "工单立案派遣（指挥中心）",
 }
 
-_EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ})
-_STAFF = _EVERYONE | {Permission.UNITS_READ, Permission.CATALOG_READ, Permission.GRIDS_READ}
+_EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ, Permission.WORKORDERS_REPORT})
+_STAFF = _EVERYONE | {
+    Permission.UNITS_READ,
+    Permission.CATALOG_READ,
+    Permission.GRIDS_READ,
+    Permission.WORKORDERS_READ,
+}
 _DATA_ADMIN = {
     Permission.ACCOUNTS_READ,
     Permission.CATALOG_MANAGE,
@@ -118,7 +133,8 @@ _DATA_ADMIN = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(Permission),
     Role.DATA_ADMIN: _STAFF | _DATA_ADMIN,
-    Role.CASE_HANDLER: _STAFF | {Permission.EXCHANGE_QUERY},
+    Role.CASE_HANDLER: _STAFF
+    | {Permission.EXCHANGE_QUERY, Permission.WORKORDERS_HANDLE, Permission.WORKORDERS_VERIFY},
     Role.SUPERVISOR: _STAFF
     | {
         Permission.LEDGER_READ,
@@ -128,7 +144,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SUPERVISION_READ,
         Permission.SUPERVISION_IMPORT,
     },
-    Role.GRID_WORKER: _STAFF,
+    Role.GRID_WORKER: _STAFF | {Permission.WORKORDERS_VERIFY},
     Role.CITIZEN: _EVERYONE,
     Role.ENTERPRISE: _EVERYONE,
 }

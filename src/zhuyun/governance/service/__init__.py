@@ -3,8 +3,23 @@
 Grids (this part of 社会和云): `grid_of(session, lng, lat)`, `grid_of_address(session, text)`,
 `grids_of(session, division_code)`, `grids_of_worker`, `workers_of(session, grid)`,
 `import_features` and `export_chunks` (GeoJSON), `grid_index` (the STRtree, per process).
+
+Work orders: `intake.submit` / `submit_many` (every channel), `classify.classifier`,
+`dispatch` (the duty matrix), `workflow` (the GB/T 30428 steps and who may take them),
+`sla.run_escalations`, `queries` (lists, inbox, indicators), `open311` (keys and shapes).
 """
 
+# Work orders (工单): intake, classification, dispatch, the GB/T 30428 workflow, SLA, Open311.
+from zhuyun.governance.service import (
+    categories,
+    classify,
+    dispatch,
+    intake,
+    open311,
+    queries,
+    sla,
+    workflow,
+)
 from zhuyun.governance.service.addresses import AddressProblem, ParsedAddress, parse_address
 from zhuyun.governance.service.grids import (
     GRID,
@@ -37,8 +52,11 @@ __all__ = [
     "OutsideCity",
     "ParsedAddress",
     "WorkerRef",
+    "categories",
+    "classify",
     "count_grids",
     "current_revision",
+    "dispatch",
     "division_name",
     "export_chunks",
     "find_grid",
@@ -51,9 +69,14 @@ __all__ = [
     "grids_of",
     "grids_of_worker",
     "import_features",
+    "intake",
     "level_of",
     "list_grids",
+    "open311",
     "parse_address",
+    "queries",
+    "sla",
     "workers_by_grid",
     "workers_of",
+    "workflow",
 ]
