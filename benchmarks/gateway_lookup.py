@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +35,7 @@ import httpx
 import psycopg
 from sqlalchemy import create_engine, select, text
 
+from harness import concurrently, free_port, percentile
 from zhuyun.catalog import service as catalog
 from zhuyun.core.calendar import china_today
 from zhuyun.core.db import Database
@@ -51,12 +50,6 @@ from zhuyun.identity.permissions import SYSTEM_PRINCIPAL
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PURPOSE = "社保参保身份核验"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _create_pg_database(name: str) -> str:
@@ -159,44 +152,30 @@ def prepare(args: argparse.Namespace, workdir: Path) -> tuple[Settings, str, lis
     return settings, direct, ids, consumer.password
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def run_clients(
     clients: int, total: int, one: Callable[[int, int], None]
 ) -> tuple[float, list[float]]:
     """`total` calls of `one(client, n)` spread over `clients` threads: throughput of the
     calls that succeeded, and their latencies; failures are counted and printed."""
-    latencies: list[float] = []
     failures: list[str] = []
-    lock = threading.Lock()
     per_client = total // clients
 
-    def work(client: int) -> None:
+    def work(client: int) -> list[float]:
         mine = []
         for n in range(per_client):
             start = time.perf_counter()
             try:
                 one(client, n)
             except Exception as exc:  # a timeout or an error answer: counted, not fatal
-                with lock:
-                    failures.append(type(exc).__name__)
+                failures.append(type(exc).__name__)
                 continue
             mine.append((time.perf_counter() - start) * 1000)
-        with lock:
-            latencies.extend(mine)
+        return mine
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    rate, latencies = concurrently(clients, work)
     if failures:
         print(f"  {len(failures)} of {per_client * clients} calls failed: {sorted(set(failures))}")
-    return len(latencies) / (time.perf_counter() - start), latencies
+    return rate, latencies
 
 
 def main() -> None:
@@ -211,7 +190,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         settings, direct, ids, password = prepare(args, workdir)
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "ZHUYUN_ENV": "test",
@@ -322,9 +301,11 @@ def direct_lookup(url: str, clients: int, ids: list[str]) -> Callable[[int, int]
         statement = sql + "?"
 
     def one(client: int, n: int) -> None:
-        rows = connections[client].execute(
-            statement, (ids[(client * 7919 + n) % len(ids)],)
-        ).fetchall()
+        rows = (
+            connections[client]
+            .execute(statement, (ids[(client * 7919 + n) % len(ids)],))
+            .fetchall()
+        )
         assert len(rows) == 1
 
     return one

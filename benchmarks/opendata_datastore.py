@@ -31,21 +31,18 @@ import hashlib
 import json
 import os
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 
+from harness import concurrently, free_port, percentile, serving
 from zhuyun.catalog import service as catalog
 from zhuyun.catalog.schemas import ItemDraft, ResourceDraft
 from zhuyun.catalog.vocab import DataType, OpenType, Sensitivity, ShareType, UpdateCycle
@@ -207,39 +204,6 @@ def prepare(workdir: Path, rows: int, seed: int) -> tuple[Settings, Path, str]:
 # -- the run ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(command: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    """A server started as a subprocess, its access log dropped, until it answers."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{command[0]} did not start")
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 class Walk:
     """One pass through the whole table: pages, rows, per-page latencies, a hash of keys."""
 
@@ -299,26 +263,16 @@ def walk_datasette(base: str, page: int, totals: bool) -> Walk:
 def lookups(
     clients: int, keys: list[str], one: Callable[[httpx.Client, str], None], base: str
 ) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def work(client: int) -> None:
+    def work(client: int) -> list[float]:
         mine = []
         with httpx.Client(base_url=base, timeout=60) as http:
             for key in keys[client::clients]:
                 start = time.perf_counter()
                 one(http, key)
                 mine.append((time.perf_counter() - start) * 1000)
-        with lock:
-            latencies.extend(mine)
+        return mine
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - start), latencies
+    return concurrently(clients, work)
 
 
 def main() -> None:

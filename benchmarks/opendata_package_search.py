@@ -38,19 +38,16 @@ import argparse
 import json
 import os
 import random
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from harness import concurrently, free_port, percentile, serving
 from zhuyun.catalog import service as catalog
 from zhuyun.catalog.schemas import ItemDraft, ResourceDraft
 from zhuyun.catalog.search import index_terms, query_groups
@@ -248,34 +245,6 @@ def prepare(workdir: Path, count: int, seed: int) -> tuple[Settings, Path]:
 # -- the run ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(command: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    """A server started as a subprocess, its access log dropped, until it answers."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{command[0]} did not start")
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 KINDS_OF_QUERY = (
     "all", "one word", "two words", "organization", "facets", "100 rows", "deep page"
 )  # fmt: skip
@@ -320,36 +289,22 @@ def query_mix(
     return queries
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def run_clients(
     clients: int, calls: list[Query], one: Callable[[httpx.Client, Query], int], base: str
 ) -> tuple[float, list[tuple[str, float]]]:
     """`calls` spread over `clients` threads (one keep-alive connection each): calls per
     second and the latencies (kind, ms)."""
-    latencies: list[tuple[str, float]] = []
-    lock = threading.Lock()
 
-    def work(client: int) -> None:
+    def work(client: int) -> list[tuple[str, float]]:
         mine = []
         with httpx.Client(base_url=base, timeout=60) as http:
             for call in calls[client::clients]:
                 start = time.perf_counter()
                 one(http, call)
                 mine.append((call[0], (time.perf_counter() - start) * 1000))
-        with lock:
-            latencies.extend(mine)
+        return mine
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - start), latencies
+    return concurrently(clients, work)
 
 
 def zhuyun_call(http: httpx.Client, query: Query) -> int:
