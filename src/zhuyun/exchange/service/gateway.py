@@ -603,7 +603,7 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
     raw: list[tuple[Any, ...]] = []
     for batch in open_batches(session, prepared):
         raw.extend(batch)
-    rows = [list(masker(row)) for row in raw]
+    rows = [masker(row) for row in raw]
     _count_rows(session, prepared, len(rows))
     # The ledger entry last: its chain lock is held until the request commits.
     entry = record(
@@ -621,13 +621,28 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
         next_cursor = encode_cursor([raw[-1][i] for i in positions], secret_key)
     return QueryPage(
         items=list(prepared.request.items),
-        rows=[[jsonable(v) for v in row] for row in rows],
+        rows=_json_rows(rows),
         next_cursor=next_cursor,
         masked=dict(prepared.decision.masked),
         basis=prepared.decision.basis,
         grant_id=prepared.decision.grant_id,
         ledger_seq=entry.seq,
     )
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_rows(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as JSON carries them, converting only the columns that hold anything but text,
+    numbers and nulls (dates, decimals, bytes): most pages convert nothing value by value."""
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    for index, column in enumerate(columns):
+        if not {type(value) for value in column} <= _PLAIN:
+            columns[index] = tuple(jsonable(value) for value in column)
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _remember(
