@@ -73,6 +73,14 @@ def test_no_request_makes_the_api_fail_with_a_server_error(
         if response.status_code >= 400 and case.path.startswith(CKAN_PATHS) and not problem:
             body = response.json()  # CKAN's own error shape, for CKAN's clients
             assert body["success"] is False and body["error"]["__type"]
+        elif response.status_code >= 400 and case.path.startswith("/open311/") and not problem:
+            # GeoReport v2's own error shape: [{code, description}] (or <errors> in XML)
+            assert response.content.startswith((b"[", b"<?xml")), (
+                response.status_code,
+                case.formatted_path,
+                caller,
+                response.text[-400:],
+            )
         elif response.status_code >= 400:
             assert headers["content-type"][0].startswith("application/problem+json")
             body = response.json()

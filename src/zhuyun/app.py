@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         supervision_pages.router,
     ):
         app.include_router(router)
+    app.mount("/open311", governance_open311.fallback)  # Open311's own 404s
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RejectNulCharacters)

@@ -46,6 +46,15 @@ PUBLIC_ROUTES = {
     # key announced signed by the node's current key
     "POST /api/exchange/nodes/register",
     "POST /api/exchange/nodes/rotate",
+    # Open311 GeoReport v2: public reads; POST requests checks its api_key itself
+    "GET /open311/discovery.{fmt}",
+    "GET /open311/v2/discovery.{fmt}",
+    "GET /open311/v2/services.{fmt}",
+    "GET /open311/v2/services/{service_code}.{fmt}",
+    "GET /open311/v2/requests.{fmt}",
+    "POST /open311/v2/requests.{fmt}",
+    "GET /open311/v2/requests/{service_request_id}.{fmt}",
+    "GET /open311/v2/tokens/{token_id}.{fmt}",
 }
 
 

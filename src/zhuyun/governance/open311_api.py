@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -26,8 +27,7 @@ from zhuyun.core.ledger import Actor
 from zhuyun.governance.service import categories, intake, open311, sla, workflow
 from zhuyun.governance.workorder_schemas import Open311KeyCreate, Open311KeyPublic
 from zhuyun.identity import service as identity
-from zhuyun.identity.deps import Caller, MaybeCaller, SessionDep, SettingsDep
-from zhuyun.web.rendering import PostedForm
+from zhuyun.identity.deps import Caller, SessionDep, SettingsDep, mark_guard
 
 router = APIRouter(prefix="/open311", tags=["Open311 GeoReport v2"])
 
@@ -103,6 +103,13 @@ def _answer(
         return _error(fmt, status, f"{problem.message_en} {problem.message_zh}")
 
 
+def _anyone() -> None:
+    """Open311 is public and ignores sign-in: an app's Authorization header (meant for
+    someone else) neither admits nor refuses; POST requests checks its api_key itself."""
+    return None
+
+
+Anyone = Annotated[None, Depends(mark_guard(_anyone, "public"))]
 Jurisdiction = Annotated[str | None, Depends(lambda jurisdiction_id=None: jurisdiction_id)]
 
 
@@ -126,12 +133,12 @@ def _discovery(request: Request) -> dict[str, Any]:
 
 @router.get("/discovery.{fmt}", summary="Service discovery")
 @router.get("/v2/discovery.{fmt}", summary="Service discovery")
-def discovery(fmt: str, request: Request, caller: MaybeCaller, session: SessionDep) -> Response:
+def discovery(fmt: str, request: Request, caller: Anyone, session: SessionDep) -> Response:
     return _answer(session, fmt, None, lambda: _render(fmt, _discovery(request), "discovery", None))
 
 
 @router.get("/v2/services.{fmt}", summary="GET services")
-def services(fmt: str, caller: MaybeCaller, session: SessionDep, jid: Jurisdiction) -> Response:
+def services(fmt: str, caller: Anyone, session: SessionDep, jid: Jurisdiction) -> Response:
     return _answer(
         session, fmt, jid, lambda: _render(fmt, open311.service_list(), "services", "service")
     )
@@ -139,7 +146,7 @@ def services(fmt: str, caller: MaybeCaller, session: SessionDep, jid: Jurisdicti
 
 @router.get("/v2/services/{service_code}.{fmt}", summary="GET service definition")
 def service_definition(
-    service_code: str, fmt: str, caller: MaybeCaller, session: SessionDep, jid: Jurisdiction
+    service_code: str, fmt: str, caller: Anyone, session: SessionDep, jid: Jurisdiction
 ) -> Response:
     def build() -> Response:
         if service_code not in categories.BY_CODE:
@@ -176,7 +183,7 @@ def _views(session: Session, orders: Any) -> list[dict[str, Any]]:
 
 @router.get("/v2/requests.{fmt}", summary="GET service requests")
 def get_requests(
-    fmt: str, request: Request, caller: MaybeCaller, session: SessionDep, jid: Jurisdiction
+    fmt: str, request: Request, caller: Anyone, session: SessionDep, jid: Jurisdiction
 ) -> Response:
     params = request.query_params
 
@@ -214,7 +221,7 @@ def get_requests(
 def get_request(
     service_request_id: str,
     fmt: str,
-    caller: MaybeCaller,
+    caller: Anyone,
     session: SessionDep,
     jid: Jurisdiction,
 ) -> Response:
@@ -229,7 +236,7 @@ def get_request(
 
 @router.get("/v2/tokens/{token_id}.{fmt}", summary="GET service_request_id from a token")
 def get_token(
-    token_id: str, fmt: str, caller: MaybeCaller, session: SessionDep, jid: Jurisdiction
+    token_id: str, fmt: str, caller: Anyone, session: SessionDep, jid: Jurisdiction
 ) -> Response:
     def build() -> Response:
         order = open311.find_by_token(session, token_id)
@@ -239,6 +246,20 @@ def get_token(
         return _render(fmt, data, "service_requests", "request")
 
     return _answer(session, fmt, jid, build)
+
+
+async def _posted(request: Request) -> Any:
+    """The posted form; a body that is not a form reads as an empty one (→ the spec's 400 or
+    403 naming what is missing), never as a platform error page."""
+    try:
+        return await request.form()
+    except Exception:  # malformed multipart or urlencoded bodies
+        from starlette.datastructures import FormData
+
+        return FormData()
+
+
+PostedForm = Annotated[Any, Depends(_posted)]
 
 
 def _float(form: Any, name: str) -> float | None:
@@ -255,7 +276,7 @@ def _float(form: Any, name: str) -> float | None:
 def post_request(
     fmt: str,
     form: PostedForm,
-    caller: MaybeCaller,
+    caller: Anyone,
     session: SessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -366,5 +387,19 @@ def issue_key(
 
 
 @keys_router.delete("/{key_id}", response_model=Open311KeyPublic, summary="Revoke an api_key")
-def revoke_key(key_id: int, principal: Caller, session: SessionDep) -> Open311KeyPublic:
+def revoke_key(
+    key_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], principal: Caller, session: SessionDep
+) -> Open311KeyPublic:
     return _key_public(open311.revoke_key(session, principal, key_id))
+
+
+async def fallback(scope: Any, receive: Any, send: Any) -> None:
+    """Mounted at /open311 after the routes: any other path or method there is a 404 in the
+    spec's error format (not an HTML page, not a redirect)."""
+    path = scope.get("path", "")
+    response = _error(
+        "xml" if path.endswith(".xml") else "json",
+        404,
+        "No such Open311 resource: see /open311/discovery.json",
+    )
+    await response(scope, receive, send)

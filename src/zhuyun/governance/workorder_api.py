@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
@@ -47,6 +48,8 @@ Reporter = Annotated[Principal, Allowed(Permission.WORKORDERS_REPORT)]
 Reader = Annotated[Principal, Allowed(Permission.WORKORDERS_READ)]
 Handler = Annotated[Principal, Allowed(Permission.WORKORDERS_HANDLE)]
 Verifier = Annotated[Principal, Allowed(Permission.WORKORDERS_VERIFY)]
+OrderId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="工单 id")]
+TaskId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", max_length=100, description="幂等键")
 ]
@@ -241,7 +244,7 @@ def list_orders(
     status: Annotated[str | None, Query(max_length=12)] = None,
     category: Annotated[str | None, Query(max_length=30)] = None,
     channel: Annotated[str | None, Query(max_length=10)] = None,
-    unit_id: int | None = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     grid: Annotated[str | None, Query(pattern=r"^\d{15}$")] = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     overdue: bool = False,
@@ -323,7 +326,7 @@ def escalate(
     response_model=WorkOrderDetail,
     summary="One order with its timeline / 工单详情与流转记录",
 )
-def get_order(order_id: int, principal: Reporter, session: SessionDep) -> WorkOrderDetail:
+def get_order(order_id: OrderId, principal: Reporter, session: SessionDep) -> WorkOrderDetail:
     return order_detail(session, principal, workflow.get_order(session, principal, order_id))
 
 
@@ -336,7 +339,7 @@ def _done(session: Session, principal: Principal, order: WorkOrder) -> WorkOrder
     "/{order_id}/register", response_model=WorkOrderDetail, summary="立案 (command centre)"
 )
 def register(
-    order_id: int, body: RegisterBody, principal: Handler, session: SessionDep
+    order_id: OrderId, body: RegisterBody, principal: Handler, session: SessionDep
 ) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow._require_centre(session, principal)
@@ -347,7 +350,9 @@ def register(
 @router.post(
     "/{order_id}/reject", response_model=WorkOrderDetail, summary="不予立案 (command centre)"
 )
-def reject(order_id: int, body: Reason, principal: Handler, session: SessionDep) -> WorkOrderDetail:
+def reject(
+    order_id: OrderId, body: Reason, principal: Handler, session: SessionDep
+) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.reject(session, principal, order, body.reason)
     return _done(session, principal, order)
@@ -359,7 +364,7 @@ def reject(order_id: int, body: Reason, principal: Handler, session: SessionDep)
     summary="Redispatch a returned order / 重新派遣 (command centre)",
 )
 def redispatch(
-    order_id: int, body: Dispatch, principal: Handler, session: SessionDep
+    order_id: OrderId, body: Dispatch, principal: Handler, session: SessionDep
 ) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     if body.unit_id is not None:
@@ -369,7 +374,7 @@ def redispatch(
 
 
 @router.post("/{order_id}/accept", response_model=WorkOrderDetail, summary="签收 (the unit)")
-def accept(order_id: int, principal: Handler, session: SessionDep) -> WorkOrderDetail:
+def accept(order_id: OrderId, principal: Handler, session: SessionDep) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.accept(session, principal, order)
     return _done(session, principal, order)
@@ -381,7 +386,7 @@ def accept(order_id: int, principal: Handler, session: SessionDep) -> WorkOrderD
     summary="Return: not our order / 退回（非本单位职责）",
 )
 def return_order(
-    order_id: int, body: Reason, principal: Handler, session: SessionDep
+    order_id: OrderId, body: Reason, principal: Handler, session: SessionDep
 ) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.return_order(session, principal, order, body.reason, body.category)
@@ -389,7 +394,9 @@ def return_order(
 
 
 @router.post("/{order_id}/report", response_model=WorkOrderDetail, summary="处置反馈 (the unit)")
-def report(order_id: int, body: Result, principal: Handler, session: SessionDep) -> WorkOrderDetail:
+def report(
+    order_id: OrderId, body: Result, principal: Handler, session: SessionDep
+) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.report_back(session, principal, order, body.result)
     return _done(session, principal, order)
@@ -401,7 +408,7 @@ def report(order_id: int, body: Result, principal: Handler, session: SessionDep)
     summary="核查: passed closes, failed is rework",
 )
 def verify(
-    order_id: int, body: Verification, principal: Verifier, session: SessionDep
+    order_id: OrderId, body: Verification, principal: Verifier, session: SessionDep
 ) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.verify(session, principal, order, body.passed, body.note)
@@ -414,7 +421,7 @@ def verify(
     summary="Correct the category / 更正类别（用于训练）",
 )
 def correct_category(
-    order_id: int, body: CategoryChange, principal: Handler, session: SessionDep
+    order_id: OrderId, body: CategoryChange, principal: Handler, session: SessionDep
 ) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.correct_category(session, principal, order, body.category)
@@ -426,7 +433,9 @@ def correct_category(
     response_model=WorkOrderDetail,
     summary="The reporter rates the result / 评价（差评重办）",
 )
-def rate(order_id: int, body: Rating, principal: Reporter, session: SessionDep) -> WorkOrderDetail:
+def rate(
+    order_id: OrderId, body: Rating, principal: Reporter, session: SessionDep
+) -> WorkOrderDetail:
     order = workflow.get_order(session, principal, order_id)
     workflow.rate(session, principal, order, body.stars, body.comment)
     return _done(session, principal, order)
@@ -438,8 +447,8 @@ def rate(order_id: int, body: Rating, principal: Reporter, session: SessionDep) 
     summary="A collaborating organisation finishes its assist task / 协办完成",
 )
 def finish_assist(
-    order_id: int,
-    task_id: int,
+    order_id: OrderId,
+    task_id: TaskId,
     body: Note,
     principal: Handler,
     session: SessionDep,

@@ -38,7 +38,7 @@ class CategoryChange(BaseModel):
 
 
 class Dispatch(BaseModel):
-    unit_id: int | None = None
+    unit_id: int | None = Field(None, ge=1, le=2**31 - 1)
     category: str | None = Field(None, max_length=30)
 
 

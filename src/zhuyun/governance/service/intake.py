@@ -31,9 +31,11 @@ from zhuyun.core.db import utcnow
 from zhuyun.core.errors import NotFound, Unprocessable
 from zhuyun.core.ledger import Actor, Subject, record
 from zhuyun.governance.models import WorkOrder
+from zhuyun.governance.service import sla
 from zhuyun.governance.service.addresses import AddressProblem, parse_address
 from zhuyun.governance.service.categories import BY_CODE, Urgency
 from zhuyun.governance.service.classify import classifier
+from zhuyun.governance.service.dispatch import responsible
 from zhuyun.governance.service.locate import grid_of, grid_of_address
 from zhuyun.governance.service.workflow import FINISHED, add_event, register
 
@@ -235,13 +237,33 @@ def submit_many(
             )
     places = [locate(session, d.lng, d.lat, d.address) for d in drafts]
     predictions = classifier(session).predict(texts)
+    batch = _Batch()
     results: list[Intake] = []
     for index, (draft, text, place, predicted) in enumerate(
         zip(drafts, texts, places, predictions, strict=True)
     ):
         key = idempotency[index] if idempotency else None
-        results.append(_take(session, actor, draft, text, place, predicted, reporter_id, key))
+        results.append(
+            _take(session, actor, draft, text, place, predicted, reporter_id, key, batch)
+        )
     return results
+
+
+@dataclass
+class _Batch:
+    """What a batch of intakes looks up once: deadlines by day, duty rules by place."""
+
+    deadlines: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    rules: dict[tuple[str, str | None, str | None], tuple[int, int | None] | None] = field(
+        default_factory=dict
+    )
+
+    def rule(self, session: Session, order: WorkOrder) -> tuple[int, int | None] | None:
+        key = (order.category, order.street_code, order.district_code)
+        if key not in self.rules:
+            found = responsible(session, *key)
+            self.rules[key] = (found.unit_id, found.assist_unit_id) if found else None
+        return self.rules[key]
 
 
 def _take(
@@ -253,6 +275,7 @@ def _take(
     predicted: Any,
     reporter_id: int | None,
     key: tuple[str, str] | None,
+    batch: _Batch,
 ) -> Intake:
     now = utcnow()
     category = draft.category or predicted.category
@@ -284,17 +307,19 @@ def _take(
         updated_at=now,
     )
     original = find_original(session, category, place, draft.lng, draft.lat, text, now)
-    try:
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-    except IntegrityError:
-        if key is None:
-            raise
-        existing = _replay(session, *key)
-        if existing is None:
-            raise
-        return Intake(existing, replayed=True)
+    if key is None:
+        session.add(order)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(order)
+                session.flush()
+        except IntegrityError:
+            existing = _replay(session, *key)
+            if existing is None:
+                raise
+            return Intake(existing, replayed=True)
     order.number = f"GY{now:%Y%m%d}{order.id:07d}"
     add_event(
         session,
@@ -342,5 +367,39 @@ def _take(
         return Intake(order, replayed=False)
     confident = draft.category is not None or (order.confidence or 0) >= AUTO_REGISTER_CONFIDENCE
     if confident and (place.district_code or place.street_code):
-        register(session, actor, order)
+        rule = batch.rule(session, order)
+        if rule is not None and rule[1] is None:
+            _register_and_dispatch(session, actor, order, rule[0], now, batch)
+        else:
+            register(session, actor, order, deadlines=batch.deadlines)
     return Intake(order, replayed=False)
+
+
+def _register_and_dispatch(
+    session: Session, actor: Actor, order: WorkOrder, unit_id: int, now: datetime, batch: _Batch
+) -> None:
+    """立案 and 派遣 of a new order in one write: the same two timeline events and ledger
+    entries as `workflow.register` + `workflow.dispatch`, without updating the row between."""
+    order.registered_at = now
+    order.due_at = sla.due_at(session, order.category, order.urgency, now, batch.deadlines)
+    label = f"时限 {sla.sla_label(order.category, order.urgency)}"
+    add_event(session, order, actor, "registered", "registered", label, at=now)
+    add_event(session, order, actor, "dispatched", "dispatched", status_from="registered", at=now)
+    order.status = "dispatched"
+    order.unit_id = unit_id
+    base = {"number": order.number, "category": order.category, "unit_id": unit_id}
+    record(
+        session,
+        actor,
+        "workorder.registered",
+        Subject("workorder", order.id),
+        {**base, "from": "collected", "to": "registered", "note": label,
+         "due_at": order.due_at.isoformat()},
+    )  # fmt: skip
+    record(
+        session,
+        actor,
+        "workorder.dispatched",
+        Subject("workorder", order.id),
+        {**base, "from": "registered", "to": "dispatched", "assigned_unit_id": unit_id},
+    )

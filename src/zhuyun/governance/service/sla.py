@@ -37,14 +37,27 @@ LEVEL_TWO_AFTER = timedelta(hours=24)
 OPEN_STATUSES = ("registered", "dispatched", "handling", "returned", "reported")
 
 
-def due_at(session: Session, category: str, urgency: str, start: datetime) -> datetime:
-    """The SLA deadline (UTC) of an order of this category and urgency registered at `start`."""
+def due_at(
+    session: Session,
+    category: str,
+    urgency: str,
+    start: datetime,
+    cache: dict[tuple[str, int], datetime] | None = None,
+) -> datetime:
+    """The SLA deadline (UTC) of an order of this category and urgency registered at `start`;
+    `cache` (one per batch of orders) remembers deadlines by start day and working days."""
     if urgency == Urgency.CRITICAL:
         return start + timedelta(hours=CRITICAL_HOURS)
     days = URGENT_WORKING_DAYS if urgency == Urgency.URGENT else BY_CODE[category].working_days
     local = start.astimezone(SHANGHAI)
+    key = (local.date().isoformat(), days)
+    if cache is not None and key in cache:
+        return cache[key]
     due = holidays.deadline(session, local.date(), days).due
-    return datetime.combine(due, END_OF_DAY, SHANGHAI).astimezone(start.tzinfo)
+    result = datetime.combine(due, END_OF_DAY, SHANGHAI).astimezone(start.tzinfo)
+    if cache is not None:
+        cache[key] = result
+    return result
 
 
 def sla_label(category: str, urgency: str) -> str:

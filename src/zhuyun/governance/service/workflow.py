@@ -184,14 +184,20 @@ def _require_assigned(session: Session, principal: Principal, order: WorkOrder) 
 # --- the steps -----------------------------------------------------------------------------
 
 
-def register(session: Session, actor: Actor, order: WorkOrder, category: str | None = None) -> None:
+def register(
+    session: Session,
+    actor: Actor,
+    order: WorkOrder,
+    category: str | None = None,
+    deadlines: dict[tuple[str, int], datetime] | None = None,
+) -> None:
     """立案: the order is accepted as a case; its SLA clock starts. Then dispatch."""
     _require_status(order, "collected")
     if category and category != order.category:
         _recategorise(session, actor, order, category)
     now = utcnow()
     order.registered_at = now
-    order.due_at = sla.due_at(session, order.category, order.urgency, now)
+    order.due_at = sla.due_at(session, order.category, order.urgency, now, deadlines)
     _step(
         session,
         order,
