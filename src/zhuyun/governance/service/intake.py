@@ -112,6 +112,10 @@ def locate(session: Session, lng: float | None, lat: float | None, address: str 
         try:
             found = grid_of_address(session, address)
             return Place(found.grid.code, found.grid.street_code, found.grid.district_code)
+        except Unprocessable:
+            if lng is not None:  # the point was in the city: an unclear address does not undo it
+                return Place(None, None, None)
+            raise
         except NotFound:
             try:
                 parsed = parse_address(address)
