@@ -11,9 +11,6 @@ its hash never are.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from zhuyun.core import api_keys
 from zhuyun.core.db import utcnow
 from zhuyun.core.errors import NotFound, Unprocessable
 from zhuyun.core.ledger import Subject, record
@@ -36,11 +34,11 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)  # `last_used_at` is written at most
 
 def key_hash(secret_key: str, raw: str) -> str:
     """The stored form of a key: HMAC-SHA256 under the platform's secret key."""
-    return hmac.new(secret_key.encode(), raw.encode(), hashlib.sha256).hexdigest()
+    return api_keys.key_digest(secret_key, raw)
 
 
 def looks_like_key(raw: str) -> bool:
-    return raw.startswith(f"{KEY_PREFIX}_") and raw.count("_") >= 2 and len(raw) <= 200
+    return api_keys.looks_like_key(KEY_PREFIX, raw)
 
 
 def create_key(
@@ -74,14 +72,14 @@ def create_key(
             f"每个账号最多持有 {MAX_ACTIVE_KEYS} 个有效密钥，请先吊销不用的密钥。",
             code="too-many-keys",
         )
-    prefix = secrets.token_hex(6)
-    raw = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    minted = api_keys.mint_key(KEY_PREFIX, settings.secret_key.get_secret_value())
+    raw, prefix = minted.raw, minted.prefix
     key = DeveloperKey(
         account_id=owner.account_id,
         name=name[:100],
         purpose=purpose.strip()[:500],
         prefix=prefix,
-        key_hash=key_hash(settings.secret_key.get_secret_value(), raw),
+        key_hash=minted.digest,
         rate_per_minute=rate,
         created_at=utcnow(),
     )

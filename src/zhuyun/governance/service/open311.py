@@ -8,10 +8,7 @@ developer keys work the same way. An order posted with a key is reported by the 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhuyun.core import api_keys
 from zhuyun.core.db import utcnow
 from zhuyun.core.errors import NotFound, Unprocessable
 from zhuyun.core.ledger import Subject, record
@@ -31,10 +29,6 @@ MAX_KEYS = 20
 OPEN = "open"
 CLOSED = "closed"
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-
-
-def _hash(secret_key: str, raw: str) -> str:
-    return hmac.new(secret_key.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
 def create_key(
@@ -54,13 +48,13 @@ def create_key(
             f"最多持有 {MAX_KEYS} 个有效密钥。",
             code="too-many-keys",
         )
-    prefix = secrets.token_hex(6)
-    raw = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    minted = api_keys.mint_key(KEY_PREFIX, secret_key)
+    raw, prefix = minted.raw, minted.prefix
     key = Open311Key(
         account_id=owner.account_id,
         name=name[:100],
         prefix=prefix,
-        key_hash=_hash(secret_key, raw),
+        key_hash=minted.digest,
         created_at=utcnow(),
     )
     session.add(key)
@@ -105,9 +99,10 @@ def revoke_key(session: Session, principal: Principal, key_id: int) -> Open311Ke
 
 
 def resolve_key(session: Session, secret_key: str, raw: str) -> Open311Key | None:
-    if not raw.startswith(f"{KEY_PREFIX}_") or len(raw) > 200:
+    if not api_keys.looks_like_key(KEY_PREFIX, raw):
         return None
-    key = session.scalar(select(Open311Key).where(Open311Key.key_hash == _hash(secret_key, raw)))
+    digest = api_keys.key_digest(secret_key, raw)
+    key = session.scalar(select(Open311Key).where(Open311Key.key_hash == digest))
     return key if key is not None and key.revoked_at is None else None
 
 
