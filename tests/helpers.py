@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from zhuyun.demo.builder import DemoAccount, DemoResult
@@ -48,3 +51,17 @@ def token_of(client: TestClient, account: DemoAccount) -> dict[str, str]:
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of the workplace's real data (`../shared/data/` beside the repository, or where
+    ZHUYUN_SHARED_DATA points; a clean clone elsewhere finds it at /work/shared/data)."""
+    candidates = [
+        Path(os.environ["ZHUYUN_SHARED_DATA"]) if "ZHUYUN_SHARED_DATA" in os.environ else None,
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        Path("/work/shared/data"),
+    ]
+    for root in candidates:
+        if root is not None and root.exists():
+            return root.joinpath(*parts)
+    return Path("/work/shared/data").joinpath(*parts)

@@ -4,8 +4,6 @@ item; the well-known address negotiates the serialisation."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from pyshacl import validate
@@ -13,6 +11,7 @@ from rdflib import Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import CSVW, DCAT, DCTERMS, RDF, RDFS
 
+from tests.helpers import shared_data
 from zhuyun.catalog import service as catalog
 from zhuyun.catalog.vocab import BASE_LIBRARY_LABELS_ZH, THEMES, OpenType, Sensitivity
 from zhuyun.core.db import Database
@@ -21,7 +20,7 @@ from zhuyun.opendata.dcat import THEME_LABELS
 from zhuyun.opendata.dcat import THEMES as EU_THEMES
 
 # The official shapes (SEMICeu/DCAT-AP, releases/3.0.0), kept beside the repository, unedited.
-SHAPES = Path(__file__).resolve().parents[3] / "shared/data/dcat-ap/dcat-ap-3.0.0-SHACL.ttl"
+SHAPES = shared_data("dcat-ap", "dcat-ap-3.0.0-SHACL.ttl")
 ACCESS_RIGHT = "http://publications.europa.eu/resource/authority/access-right/"
 FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 SERIALISATIONS = [

@@ -1,18 +1,16 @@
-"""The real WABO receipt log (see /work/shared/data/eventlogs/README.md), read once."""
+"""The real WABO receipt log (see ../shared/data/eventlogs/README.md), read once."""
 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import shared_data
 from zhuyun.supervision.eventlog import EventLog, read_xes
 
-EVENTLOGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "eventlogs"
-if not EVENTLOGS.exists():
-    EVENTLOGS = Path("/work/shared/data/eventlogs")
+EVENTLOGS = shared_data("eventlogs")
 WABO_XES = EVENTLOGS / "wabo_receipt.xes.gz"
 WABO_CSV = EVENTLOGS / "wabo_receipt.csv"
 
