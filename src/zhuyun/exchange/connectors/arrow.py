@@ -22,9 +22,8 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import duckdb
@@ -33,6 +32,7 @@ import pyarrow as pa
 from zhuyun.exchange.connectors.base import ColumnInfo, DataType, SourceKind
 from zhuyun.exchange.connectors.checks import CheckedSpec
 from zhuyun.exchange.connectors.files import _Sql, quote_identifier
+from zhuyun.exchange.connectors.stream import PrimedStream, prime
 from zhuyun.exchange.connectors.watchdog import interrupting_duckdb
 
 log = logging.getLogger("zhuyun.exchange.connectors")
@@ -124,47 +124,12 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class ArrowStream(Iterator[pa.RecordBatch]):
-    """RecordBatches of one select; `close()` releases DuckDB's cursor."""
-
-    def __init__(
-        self, first: pa.RecordBatch | None, rest: Generator[pa.RecordBatch, None, None]
-    ) -> None:
-        self._first = first
-        self._rest = rest
-
-    def __iter__(self) -> ArrowStream:
-        return self
-
-    def __next__(self) -> pa.RecordBatch:
-        if self._first is not None:
-            first, self._first = self._first, None
-            return first
-        return next(self._rest)
-
-    def close(self) -> None:
-        self._first = None
-        self._rest.close()
-
-    def __enter__(self) -> ArrowStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+ArrowStream = PrimedStream[pa.RecordBatch]
 
 
 def prime_arrow(batches: Generator[pa.RecordBatch, None, None]) -> ArrowStream:
     """Run to the first batch now, so connecting and the first wait fail here."""
-    try:
-        first = next(batches)
-    except StopIteration:
-        return ArrowStream(None, batches)
-    return ArrowStream(first, batches)
+    return prime(batches)
 
 
 class DuckScanner:

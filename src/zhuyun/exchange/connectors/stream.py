@@ -9,26 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from zhuyun.exchange.connectors.base import Filter, SelectSpec
 
 Batch = Sequence[tuple[Any, ...]]
+T = TypeVar("T")
 
-__all__ = ["Batch", "RowStream", "lookup_by_select", "prime", "rebatch"]
+__all__ = ["Batch", "PrimedStream", "RowStream", "lookup_by_select", "prime", "rebatch"]
 
 
-class RowStream(Iterator[Batch]):
-    """Batches of rows; `close()` (or leaving a `with` block) releases the source's cursor."""
+class PrimedStream(Iterator[T]):
+    """Batches (rows, or Arrow RecordBatches); `close()` (or leaving a `with` block) releases
+    the source's cursor."""
 
-    def __init__(self, first: Batch | None, rest: Generator[Batch, None, None]) -> None:
+    def __init__(self, first: T | None, rest: Generator[T, None, None]) -> None:
         self._first = first
         self._rest = rest
 
-    def __iter__(self) -> RowStream:
+    def __iter__(self) -> PrimedStream[T]:
         return self
 
-    def __next__(self) -> Batch:
+    def __next__(self) -> T:
         if self._first is not None:
             first, self._first = self._first, None
             return first
@@ -38,7 +40,7 @@ class RowStream(Iterator[Batch]):
         self._first = None
         self._rest.close()
 
-    def __enter__(self) -> RowStream:
+    def __enter__(self) -> PrimedStream[T]:
         return self
 
     def __exit__(
@@ -50,13 +52,16 @@ class RowStream(Iterator[Batch]):
         self.close()
 
 
-def prime(batches: Generator[Batch, None, None]) -> RowStream:
+RowStream = PrimedStream[Batch]
+
+
+def prime(batches: Generator[T, None, None]) -> PrimedStream[T]:
     """Run `batches` to its first batch now, so that connecting and the first wait fail here."""
     try:
         first = next(batches)
     except StopIteration:
-        return RowStream(None, batches)
-    return RowStream(first, batches)
+        return PrimedStream(None, batches)
+    return PrimedStream(first, batches)
 
 
 def rebatch(rows: Iterator[tuple[Any, ...]], size: int) -> Generator[Batch, None, None]:
