@@ -3,8 +3,10 @@ until it answers, and calls spread over client threads."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,3 +69,20 @@ def concurrently(clients: int, work: Callable[[int], list[T]]) -> tuple[float, l
     for thread in threads:
         thread.join()
     return len(found) / (time.perf_counter() - start), found
+
+
+def zhuyun_server(database_url: str, data_dir: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that serve zhuyun on `port` with one uvicorn worker and
+    no open-data rate limit (a benchmark's clients all come from one address)."""
+    env = {
+        **os.environ,
+        "ZHUYUN_ENV": "test",
+        "ZHUYUN_DATA_DIR": data_dir,
+        "ZHUYUN_DATABASE_URL": database_url,
+        "ZHUYUN_OPENDATA_ANONYMOUS_RATE": "0",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "zhuyun.app:create_app", "--factory",
+        "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    return command, env

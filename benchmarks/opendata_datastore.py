@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import sqlite3
 import statistics
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import concurrently, free_port, percentile, serving
+from harness import concurrently, free_port, percentile, serving, zhuyun_server
 from zhuyun.catalog import service as catalog
 from zhuyun.catalog.schemas import ItemDraft, ResourceDraft
 from zhuyun.catalog.vocab import DataType, OpenType, Sensitivity, ShareType, UpdateCycle
@@ -292,17 +291,7 @@ def main() -> None:
             every = [r[0] for r in connection.execute(f"SELECT credit_code FROM {TABLE}")]
         keys = random.Random(args.seed).sample(every, min(args.lookups, len(every)))
         zhuyun_port, datasette_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            "ZHUYUN_ENV": "test",
-            "ZHUYUN_DATA_DIR": str(workdir),
-            "ZHUYUN_DATABASE_URL": settings.database_url,
-            "ZHUYUN_OPENDATA_ANONYMOUS_RATE": "0",  # no rate limit
-        }
-        zhuyun = [
-            sys.executable, "-m", "uvicorn", "zhuyun.app:create_app", "--factory",
-            "--port", str(zhuyun_port), "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
+        zhuyun, env = zhuyun_server(settings.database_url, str(workdir), zhuyun_port)
         datasette = [
             str(Path(sys.executable).parent / "datasette"), "serve", str(source_file),
             "--port", str(datasette_port), "--setting", "max_returned_rows", str(args.page),

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -47,7 +46,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import concurrently, free_port, percentile, serving
+from harness import concurrently, free_port, percentile, serving, zhuyun_server
 from zhuyun.catalog import service as catalog
 from zhuyun.catalog.schemas import ItemDraft, ResourceDraft
 from zhuyun.catalog.search import index_terms, query_groups
@@ -344,17 +343,7 @@ def main() -> None:
         metadata.write_text(json.dumps({"databases": {"datasets": {"tables": {"datasets": {
             "fts_table": "datasets_fts", "fts_pk": "id"}}}}}))  # fmt: skip
         zhuyun_port, datasette_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            "ZHUYUN_ENV": "test",
-            "ZHUYUN_DATA_DIR": str(workdir),
-            "ZHUYUN_DATABASE_URL": settings.database_url,
-            "ZHUYUN_OPENDATA_ANONYMOUS_RATE": "0",  # no rate limit
-        }
-        zhuyun = [
-            sys.executable, "-m", "uvicorn", "zhuyun.app:create_app", "--factory",
-            "--port", str(zhuyun_port), "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
+        zhuyun, env = zhuyun_server(settings.database_url, str(workdir), zhuyun_port)
         datasette = [
             str(Path(sys.executable).parent / "datasette"), "serve", str(peer_file),
             "--port", str(datasette_port), "--metadata", str(metadata),
