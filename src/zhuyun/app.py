@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhuyun import __version__
+from zhuyun.blocks import api as blocks_api
+from zhuyun.blocks import pages as blocks_pages
 from zhuyun.catalog import api as catalog_api
 from zhuyun.catalog import pages as catalog_pages
 from zhuyun.core.db import Database
@@ -34,6 +36,10 @@ from zhuyun.opendata import developer_pages as opendata_developer_pages
 from zhuyun.opendata import downloads as opendata_downloads
 from zhuyun.opendata import keys_api as opendata_keys_api
 from zhuyun.opendata import pages as opendata_pages
+from zhuyun.services import api as services_api
+from zhuyun.services import pages as services_pages
+from zhuyun.services.certificates import api as certificates_api
+from zhuyun.services.certificates import pages as certificates_pages
 from zhuyun.supervision import api as supervision_api
 from zhuyun.supervision import pages as supervision_pages
 from zhuyun.web import api as web_api
@@ -115,6 +121,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         opendata_dcat_api.router,
         opendata_downloads.router,
         opendata_keys_api.router,
+        services_api.router,
+        certificates_api.router,
+        blocks_api.router,
         supervision_api.router,
         web_pages.router,
         identity_pages.router,
@@ -124,6 +133,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         governance_workorder_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
+        services_pages.router,
+        certificates_pages.router,
+        blocks_pages.router,
         supervision_pages.router,
     ):
         app.include_router(router)

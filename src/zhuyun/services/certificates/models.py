@@ -1,0 +1,3 @@
+"""The certificate library's own tables."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""Certificate pages: the public verification page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,3 @@
+"""The services module's own tables (service items, workflows, cases, ratings)."""
+
+from __future__ import annotations
