@@ -82,6 +82,9 @@ class Permission(StrEnum):
     WORKORDERS_HANDLE = "workorders.handle"  # act on the orders assigned to one's own unit
     WORKORDERS_VERIFY = "workorders.verify"  # verify (核查) the orders of one's grids
     WORKORDERS_DISPATCH = "workorders.dispatch"  # the command centre: register, dispatch, all
+    # 块数据: fusion jobs and profiles
+    BLOCKS_READ = "blocks.read"  # see profiles, within the own unit's grants and masking
+    BLOCKS_MANAGE = "blocks.manage"  # declare and run the own unit's fusion jobs
 
 
 PERMISSION_LABELS_ZH: dict[Permission, str] = {
@@ -112,6 +115,8 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.WORKORDERS_HANDLE: "办理本单位工单",
     Permission.WORKORDERS_VERIFY: "核查网格内工单",
     Permission.WORKORDERS_DISPATCH: "工单立案派遣（指挥中心）",
+    Permission.BLOCKS_READ: "查看块数据档案",
+    Permission.BLOCKS_MANAGE: "定义与运行本单位融合作业",
 }
 
 _EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ, Permission.WORKORDERS_REPORT})
@@ -128,13 +133,20 @@ _DATA_ADMIN = {
     Permission.EXCHANGE_QUERY,
     Permission.EXCHANGE_APPLY,
     Permission.EXCHANGE_REVIEW,
+    Permission.BLOCKS_READ,
+    Permission.BLOCKS_MANAGE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(Permission),
     Role.DATA_ADMIN: _STAFF | _DATA_ADMIN,
     Role.CASE_HANDLER: _STAFF
-    | {Permission.EXCHANGE_QUERY, Permission.WORKORDERS_HANDLE, Permission.WORKORDERS_VERIFY},
+    | {
+        Permission.EXCHANGE_QUERY,
+        Permission.WORKORDERS_HANDLE,
+        Permission.WORKORDERS_VERIFY,
+        Permission.BLOCKS_READ,
+    },
     Role.SUPERVISOR: _STAFF
     | {
         Permission.LEDGER_READ,
