@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import CHROMIUM
+from tests.browser.signin import sign_in_through_form
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
 
@@ -27,9 +28,7 @@ def test_a_supervisor_signs_in_and_sees_the_city_dashboard(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/")
     assert "/login" in page.url
-    page.get_by_label("账号").fill(supervisor.username)
-    page.get_by_label("密码").fill(supervisor.password)
-    page.get_by_role("button", name="登录").click()
+    sign_in_through_form(page, supervisor.username, supervisor.password)
     page.wait_for_url(f"{live_server}/")
     population = page.locator('[data-figure="户籍人口"]')
     population.wait_for()
@@ -45,9 +44,7 @@ def test_a_supervisor_signs_in_and_sees_the_city_dashboard(
 def test_a_wrong_password_is_told_on_the_login_page(live_server: str, browser) -> None:
     page = browser.new_page(locale="zh-CN")
     page.goto(f"{live_server}/login")
-    page.get_by_label("账号").fill("admin")
-    page.get_by_label("密码").fill("definitely-wrong1")
-    page.get_by_role("button", name="登录").click()
+    sign_in_through_form(page, "admin", "definitely-wrong1")
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "用户名或密码错误" in alert.inner_text()

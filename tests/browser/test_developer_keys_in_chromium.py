@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
+from tests.browser.signin import sign_in_through_form
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
 
@@ -33,9 +34,7 @@ def test_a_citizen_creates_a_key_on_the_developer_page_sees_it_once_and_revokes_
     assert page.get_by_role("heading", name="开发者中心", exact=True).is_visible()
     assert page.get_by_role("link", name="试一试").count() >= 4
     page.get_by_role("link", name="登录后申请").click()
-    page.get_by_label("账号").fill(citizen.username)
-    page.get_by_label("密码").fill(citizen.password)
-    page.get_by_role("button", name="登录").click()
+    sign_in_through_form(page, citizen.username, citizen.password)
     page.wait_for_url(f"{live_server}/opendata/developer")
 
     page.get_by_label("应用名称").fill("浏览器里申请的应用")

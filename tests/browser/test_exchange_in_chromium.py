@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import CHROMIUM
+from tests.browser.signin import sign_in_through_form
 from zhuyun.demo.builder import DemoResult
 
 pytestmark = [
@@ -27,9 +28,7 @@ def test_a_data_admin_runs_a_query_in_the_console_and_sees_rows(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/exchange/query")
     assert "/login" in page.url
-    page.get_by_label("账号").fill(admin.username)
-    page.get_by_label("密码").fill(admin.password)
-    page.get_by_role("button", name="登录").click()
+    sign_in_through_form(page, admin.username, admin.password)
     page.wait_for_url(f"{live_server}/exchange/query")
     assert page.get_by_role("link", name="数据调用").is_visible()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import CHROMIUM
+from tests.browser.signin import sign_in_through_form
 from tests.supervision.test_mining_against_pm4py import SEQUENCE_WITH_SKIP
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
@@ -27,9 +28,7 @@ def test_a_supervisor_sees_the_dfg_and_the_variants_of_the_power_operation_log(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/login")
-    page.get_by_label("账号").fill(supervisor.username)
-    page.get_by_label("密码").fill(supervisor.password)
-    page.get_by_role("button", name="登录").click()
+    sign_in_through_form(page, supervisor.username, supervisor.password)
     page.wait_for_url(f"{live_server}/")
     page.get_by_role("link", name="过程挖掘").click()
     page.wait_for_url(f"{live_server}/supervision/mining")
