@@ -82,6 +82,11 @@ class Permission(StrEnum):
     WORKORDERS_HANDLE = "workorders.handle"  # act on the orders assigned to one's own unit
     WORKORDERS_VERIFY = "workorders.verify"  # verify (核查) the orders of one's grids
     WORKORDERS_DISPATCH = "workorders.dispatch"  # the command centre: register, dispatch, all
+    # 一网通办: one-stop online services
+    SERVICES_APPLY = "services.apply"  # apply for services, track, pay, upload, rate one's own
+    SERVICES_HANDLE = "services.handle"  # work the cases of one's own unit
+    SERVICES_DASHBOARD = "services.dashboard"  # the unit's (or city's) figures and overdue cases
+    SERVICES_MANAGE = "services.manage"  # publish service items and workflows
     # 块数据: fusion jobs and profiles
     BLOCKS_READ = "blocks.read"  # see profiles, within the own unit's grants and masking
     BLOCKS_MANAGE = "blocks.manage"  # declare and run the own unit's fusion jobs
@@ -115,6 +120,10 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.WORKORDERS_HANDLE: "办理本单位工单",
     Permission.WORKORDERS_VERIFY: "核查网格内工单",
     Permission.WORKORDERS_DISPATCH: "工单立案派遣（指挥中心）",
+    Permission.SERVICES_APPLY: "申办政务服务",
+    Permission.SERVICES_HANDLE: "办理本单位办件",
+    Permission.SERVICES_DASHBOARD: "查看政务服务指标与超期办件",
+    Permission.SERVICES_MANAGE: "管理政务服务事项与流程",
     Permission.BLOCKS_READ: "查看块数据档案",
     Permission.BLOCKS_MANAGE: "定义与运行本单位融合作业",
 }
@@ -128,6 +137,7 @@ _STAFF = _EVERYONE | {
 }
 _DATA_ADMIN = {
     Permission.ACCOUNTS_READ,
+    Permission.SERVICES_DASHBOARD,
     Permission.CATALOG_MANAGE,
     Permission.SOURCES_MANAGE,
     Permission.EXCHANGE_QUERY,
@@ -146,6 +156,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.WORKORDERS_HANDLE,
         Permission.WORKORDERS_VERIFY,
         Permission.BLOCKS_READ,
+        Permission.SERVICES_HANDLE,
+        Permission.SERVICES_DASHBOARD,
     },
     Role.SUPERVISOR: _STAFF
     | {
@@ -155,10 +167,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.EXCHANGE_AUDIT,
         Permission.SUPERVISION_READ,
         Permission.SUPERVISION_IMPORT,
+        Permission.SERVICES_DASHBOARD,
     },
     Role.GRID_WORKER: _STAFF | {Permission.WORKORDERS_VERIFY},
-    Role.CITIZEN: _EVERYONE,
-    Role.ENTERPRISE: _EVERYONE,
+    Role.CITIZEN: _EVERYONE | {Permission.SERVICES_APPLY},
+    Role.ENTERPRISE: _EVERYONE | {Permission.SERVICES_APPLY},
 }
 
 IMPLICIT_ROLE: dict[AccountKind, Role | None] = {
