@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zhuyun import __version__
 from zhuyun.blocks import api as blocks_api
 from zhuyun.blocks import pages as blocks_pages
+from zhuyun.blocks.resolution import api as blocks_resolution_api
 from zhuyun.catalog import api as catalog_api
 from zhuyun.catalog import pages as catalog_pages
 from zhuyun.core.db import Database
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         services_api.router,
         certificates_api.router,
         blocks_api.router,
+        blocks_resolution_api.router,
         supervision_api.router,
         web_pages.router,
         identity_pages.router,
