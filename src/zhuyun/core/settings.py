@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # a 10 s window allows 100 per 10 s: shorter windows smooth bursts).
     opendata_rate_window: int = Field(default=60, ge=1, le=3600)
 
+    # Block-data fusion: the engine runs use unless they name one (duckdb on this machine,
+    # spark on a cluster), and the Spark master (`local[2]`, or `spark://host:7077`).
+    blocks_engine: Literal["duckdb", "spark"] = "duckdb"
+    blocks_spark_master: str = "local[2]"
+
     @property
     def source_host_list(self) -> tuple[str, ...]:
         return tuple(h.strip() for h in self.source_hosts.split(",") if h.strip())

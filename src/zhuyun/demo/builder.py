@@ -22,6 +22,7 @@ from zhuyun.core.db import Base, Database
 from zhuyun.core.divisions import GUIYANG, Division, DivisionLevel, children_of, guiyang_division
 from zhuyun.core.ledger import SYSTEM, Subject
 from zhuyun.core.settings import Settings
+from zhuyun.demo.blocks import build_blocks
 from zhuyun.demo.catalog import publish_demo_catalog, source_bindings
 from zhuyun.demo.departments import (
     DepartmentSpec,
@@ -172,6 +173,7 @@ def build_demo(
                     DemoAccount(role, label, username, password, unit_name, name)
                 )
             report("工单 work orders", 1, 1)
+        build_blocks(database, settings, units, seed, report)
         report("开放数据质量 open-data quality", 0, 1)
         quality.run(database, settings.secret_key.get_secret_value())
         report("开放数据质量 open-data quality", 1, 1)
