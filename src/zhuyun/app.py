@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zhuyun import __version__
 from zhuyun.blocks import api as blocks_api
 from zhuyun.blocks import pages as blocks_pages
+from zhuyun.blocks.analytics import api as blocks_analytics_api
+from zhuyun.blocks.analytics import pages as blocks_analytics_pages
 from zhuyun.blocks.resolution import api as blocks_resolution_api
 from zhuyun.catalog import api as catalog_api
 from zhuyun.catalog import pages as catalog_pages
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         certificates_api.router,
         blocks_api.router,
         blocks_resolution_api.router,
+        blocks_analytics_api.router,
         supervision_api.router,
         web_pages.router,
         identity_pages.router,
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         services_pages.router,
         certificates_pages.router,
         blocks_pages.router,
+        blocks_analytics_pages.router,
         supervision_pages.router,
     ):
         app.include_router(router)
