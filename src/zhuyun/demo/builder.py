@@ -40,6 +40,7 @@ from zhuyun.demo.scale import (
     streets_in_scale,
 )
 from zhuyun.demo.sharing import seed_sharing_history
+from zhuyun.demo.services import build_services
 from zhuyun.demo.sources import SourcesSummary, build_sources
 from zhuyun.demo.workorders import build_workorders
 from zhuyun.identity import service as identity
@@ -48,6 +49,7 @@ from zhuyun.identity.permissions import ROLE_LABELS_ZH, Role
 from zhuyun.identity.service import StaffDraft, UnitDraft, UnitKind
 from zhuyun.migrations import upgrade
 from zhuyun.opendata import quality
+from zhuyun.services.service.uploads import uploads_dir
 from zhuyun.web.service import set_key_figures
 
 Progress = Callable[[str, int, int], None]
@@ -163,6 +165,21 @@ def build_demo(
                 citizen.username,
                 settings.review_working_days,
             )
+        with database.session() as session:
+            report("一网通办 services", 0, 1)
+            for role, username, password, unit_name, name in build_services(
+                session,
+                settings.secret_key.get_secret_value(),
+                uploads_dir(settings),
+                result.account(Role.CITIZEN).username,
+                seed,
+                _password,
+            ):
+                label = ROLE_LABELS_ZH[Role(role)]
+                result.accounts.append(
+                    DemoAccount(role, label, username, password, unit_name, name)
+                )
+            report("一网通办 services", 1, 1)
         with database.session() as session:
             report("工单 work orders", 0, 1)
             for role, username, password, unit_name, name in build_workorders(
