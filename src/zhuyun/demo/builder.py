@@ -32,6 +32,7 @@ from zhuyun.demo.departments import (
 )
 from zhuyun.demo.exchange import register_demo_sources
 from zhuyun.demo.grids import build_grids
+from zhuyun.demo.powers import build_powers
 from zhuyun.demo.scale import (
     Scale,
     ScaleName,
@@ -190,6 +191,14 @@ def build_demo(
                     DemoAccount(role, label, username, password, unit_name, name)
                 )
             report("工单 work orders", 1, 1)
+        report("权力清单 power list", 0, 1)
+        for role, username, password, unit_name, name in build_powers(
+            database, scale_name.value, seed, _password
+        ):
+            result.accounts.append(
+                DemoAccount(role, ROLE_LABELS_ZH[Role(role)], username, password, unit_name, name)
+            )
+        report("权力清单 power list", 1, 1)
         build_blocks(database, settings, units, seed, report)
         report("开放数据质量 open-data quality", 0, 1)
         quality.run(database, settings.secret_key.get_secret_value())

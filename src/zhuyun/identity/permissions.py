@@ -74,6 +74,10 @@ class Permission(StrEnum):
     # 数据铁笼: the power-operation log and process mining
     SUPERVISION_READ = "supervision.read"  # export the ledger as event logs, mine processes
     SUPERVISION_IMPORT = "supervision.import"  # import other systems' event logs
+    SUPERVISION_POWERS_READ = "supervision.powers.read"  # read the power list (权力清单)
+    SUPERVISION_POWERS = "supervision.powers"  # keep the own unit's power list
+    SUPERVISION_REPORT = "supervision.report"  # report power steps, explain one's own warnings
+    SUPERVISION_WARNINGS = "supervision.warnings"  # rules, warnings, scores within the remit
     # 社会和云: grid governance
     GRIDS_READ = "grids.read"  # see the grids, their workers, locate a point or address
     GRIDS_MANAGE = "grids.manage"  # import grids and region polygons (GeoJSON)
@@ -113,6 +117,10 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.NODES_MANAGE: "管理前置机节点",
     Permission.SUPERVISION_READ: "导出权力运行日志与过程挖掘",
     Permission.SUPERVISION_IMPORT: "导入外部事件日志",
+    Permission.SUPERVISION_POWERS_READ: "查阅权力清单",
+    Permission.SUPERVISION_POWERS: "编制本单位权力清单",
+    Permission.SUPERVISION_REPORT: "报送权力运行环节与说明预警",
+    Permission.SUPERVISION_WARNINGS: "监督规则、预警处置与评价",
     Permission.GRIDS_READ: "查看网格",
     Permission.GRIDS_MANAGE: "导入与维护网格",
     Permission.WORKORDERS_REPORT: "反映问题与跟踪评价",
@@ -134,6 +142,7 @@ _STAFF = _EVERYONE | {
     Permission.CATALOG_READ,
     Permission.GRIDS_READ,
     Permission.WORKORDERS_READ,
+    Permission.SUPERVISION_POWERS_READ,
 }
 _DATA_ADMIN = {
     Permission.ACCOUNTS_READ,
@@ -145,6 +154,8 @@ _DATA_ADMIN = {
     Permission.EXCHANGE_REVIEW,
     Permission.BLOCKS_READ,
     Permission.BLOCKS_MANAGE,
+    Permission.SUPERVISION_POWERS,
+    Permission.SUPERVISION_REPORT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -158,6 +169,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.BLOCKS_READ,
         Permission.SERVICES_HANDLE,
         Permission.SERVICES_DASHBOARD,
+        Permission.SUPERVISION_REPORT,
     },
     Role.SUPERVISOR: _STAFF
     | {
@@ -168,6 +180,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SUPERVISION_READ,
         Permission.SUPERVISION_IMPORT,
         Permission.SERVICES_DASHBOARD,
+        Permission.SUPERVISION_WARNINGS,
     },
     Role.GRID_WORKER: _STAFF | {Permission.WORKORDERS_VERIFY},
     Role.CITIZEN: _EVERYONE | {Permission.SERVICES_APPLY},

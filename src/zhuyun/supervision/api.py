@@ -200,3 +200,9 @@ def conformance_body(log: str, result: service.ReplayResult, limit: int) -> Conf
             for acts, count, outcome in ranked[:limit]
         ],
     )
+
+
+# The 数据铁笼 routes (power list, rules, warnings, scores) live in their own module.
+from zhuyun.supervision.cage_api import router as _cage_router  # noqa: E402
+
+router.include_router(_cage_router)
