@@ -26,6 +26,8 @@ from zhuyun.exchange import api_nodes as exchange_nodes_api
 from zhuyun.exchange import pages as exchange_pages
 from zhuyun.exchange.service import nodes as exchange_nodes
 from zhuyun.governance import api as governance_api
+from zhuyun.governance import board_api as governance_board
+from zhuyun.governance import board_pages as governance_board_pages
 from zhuyun.governance import open311_api as governance_open311
 from zhuyun.governance import pages as governance_pages
 from zhuyun.governance import workorder_api as governance_workorders
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         governance_workorders.router,
         governance_open311.router,
         governance_open311.keys_router,
+        governance_board.router,
         opendata_api.router,
         opendata_dcat_api.router,
         opendata_downloads.router,
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exchange_pages.router,
         governance_pages.router,
         governance_workorder_pages.router,
+        governance_board_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
         services_pages.router,

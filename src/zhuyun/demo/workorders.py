@@ -1,7 +1,8 @@
 """The demo city's work orders: the duty matrix, two handler accounts (the 12345 command
 centre's operator and the city's 综合行政执法局 handler) and a history of orders from every
 channel driven through the workflow — registered, dispatched, returned, reworked, closed,
-rated, reopened, merged — each step ledgered as in real use. Deterministic by seed.
+rated, reopened, merged — each step ledgered as in real use; then the supply-demand board
+(`demo.board`). Deterministic by seed.
 
 The steps run now (the ledger says when the demo was built); the orders' own times are then
 set back over the past month so lists and indicators look like a city's history.
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhuyun.core.ledger import SYSTEM
+from zhuyun.demo.board import build_board
 from zhuyun.governance.models import Grid, WorkOrder, WorkOrderEvent
 from zhuyun.governance.service import corpus, dispatch, intake, workflow
 from zhuyun.identity import service as identity
@@ -90,7 +92,7 @@ def build_workorders(
         ).order
         _progress(session, rng, order, citizen if mine else None)
     _backdate(session, rng)
-    return accounts
+    return accounts + build_board(session, seed, citizen, password)
 
 
 def _progress(

@@ -234,3 +234,95 @@ class Open311Key(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkOrderPhoto(Base):
+    """A photo of an order (a grid worker's patrol report, a unit's report back): checked as an
+    image, re-encoded without EXIF, stored on disk under the data dir by its SHA-256."""
+
+    __tablename__ = "governance_workorder_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_workorders.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("governance_workorder_events.id", ondelete="SET NULL")
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- the supply-demand board (社群通): community needs and offers, matched by category and
+# distance; see service/board.py
+
+
+class BoardPost(Base):
+    """A need (需求) of a community or resident, or an offer (服务) of a volunteer, an
+    enterprise or a collaborating organisation, at a place and for a time window."""
+
+    __tablename__ = "governance_board_posts"
+    __table_args__ = (
+        UniqueConstraint(
+            "idempotency_scope", "idempotency_key", name="uq_governance_board_posts_idempotency"
+        ),
+        Index("ix_governance_board_posts_open", "kind", "category", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(6))
+    category: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    poster_type: Mapped[str] = mapped_column(String(12))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    lng: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    radius_m: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    matched_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10))
+    idempotency_scope: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BoardMatch(Base):
+    """A need matched with an offer: proposed by one side, confirmed by both."""
+
+    __tablename__ = "governance_board_matches"
+    __table_args__ = (
+        UniqueConstraint("need_id", "offer_id", name="uq_governance_board_matches_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_board_posts.id", ondelete="CASCADE"), index=True
+    )
+    offer_id: Mapped[int] = mapped_column(
+        ForeignKey("governance_board_posts.id", ondelete="CASCADE"), index=True
+    )
+    distance_m: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10))
+    proposed_by: Mapped[int | None] = mapped_column(Integer)
+    need_confirmed_by: Mapped[int | None] = mapped_column(Integer)
+    offer_confirmed_by: Mapped[int | None] = mapped_column(Integer)
+    need_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

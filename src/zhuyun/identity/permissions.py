@@ -86,6 +86,7 @@ class Permission(StrEnum):
     WORKORDERS_HANDLE = "workorders.handle"  # act on the orders assigned to one's own unit
     WORKORDERS_VERIFY = "workorders.verify"  # verify (核查) the orders of one's grids
     WORKORDERS_DISPATCH = "workorders.dispatch"  # the command centre: register, dispatch, all
+    BOARD_USE = "board.use"  # 社群通: post needs and offers, propose and confirm matches
     # 一网通办: one-stop online services
     SERVICES_APPLY = "services.apply"  # apply for services, track, pay, upload, rate one's own
     SERVICES_HANDLE = "services.handle"  # work the cases of one's own unit
@@ -128,6 +129,7 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.WORKORDERS_HANDLE: "办理本单位工单",
     Permission.WORKORDERS_VERIFY: "核查网格内工单",
     Permission.WORKORDERS_DISPATCH: "工单立案派遣（指挥中心）",
+    Permission.BOARD_USE: "社群通供需发布与对接",
     Permission.SERVICES_APPLY: "申办政务服务",
     Permission.SERVICES_HANDLE: "办理本单位办件",
     Permission.SERVICES_DASHBOARD: "查看政务服务指标与超期办件",
@@ -136,7 +138,9 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.BLOCKS_MANAGE: "定义与运行本单位融合作业",
 }
 
-_EVERYONE = frozenset({Permission.SELF, Permission.DASHBOARD_READ, Permission.WORKORDERS_REPORT})
+_EVERYONE = frozenset(
+    {Permission.SELF, Permission.DASHBOARD_READ, Permission.WORKORDERS_REPORT, Permission.BOARD_USE}
+)
 _STAFF = _EVERYONE | {
     Permission.UNITS_READ,
     Permission.CATALOG_READ,

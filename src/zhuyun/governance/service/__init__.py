@@ -6,11 +6,16 @@ Grids (this part of 社会和云): `grid_of(session, lng, lat)`, `grid_of_addres
 
 Work orders: `intake.submit` / `submit_many` (every channel), `classify.classifier`,
 `dispatch` (the duty matrix), `workflow` (the GB/T 30428 steps and who may take them),
-`sla.run_escalations`, `queries` (lists, inbox, indicators), `open311` (keys and shapes).
+`sla.run_escalations`, `queries` (lists, inbox, indicators), `open311` (keys and shapes),
+`photos` (checked, EXIF-free photos of orders).
+
+The supply-demand board (社群通): `board` (needs and offers, candidates by category and
+distance, matches confirmed by both sides).
 """
 
 # Work orders (工单): intake, classification, dispatch, the GB/T 30428 workflow, SLA, Open311.
 from zhuyun.governance.service import (
+    board,
     categories,
     classify,
     dispatch,
@@ -52,6 +57,7 @@ __all__ = [
     "OutsideCity",
     "ParsedAddress",
     "WorkerRef",
+    "board",
     "categories",
     "classify",
     "count_grids",

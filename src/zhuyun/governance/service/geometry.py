@@ -128,3 +128,18 @@ def covered_by(inner: BaseGeometry, outer: BaseGeometry) -> bool:
     return bool(inner.difference(outer).area <= OVERLAP_DEG2) or bool(
         outer.buffer(TOLERANCE_DEG).covers(inner)
     )
+
+
+# Short distances (a street, a district) on the WGS-84 ellipsoid near the city's latitude:
+# metres per degree of latitude, and of longitude at a latitude.
+METRES_PER_DEG_LAT = 110_540.0
+
+
+def metres_per_deg_lng(lat: float) -> float:
+    return 111_320.0 * math.cos(math.radians(lat))
+
+
+def metres_between(a_lng: float, a_lat: float, b_lng: float, b_lat: float) -> float:
+    """The distance of two nearby points (equirectangular; within 1% up to ~100 km)."""
+    dx = (a_lng - b_lng) * metres_per_deg_lng((a_lat + b_lat) / 2)
+    return math.hypot(dx, (a_lat - b_lat) * METRES_PER_DEG_LAT)

@@ -15,7 +15,6 @@ original; the new report is merged into it.
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from zhuyun.governance.service.addresses import AddressProblem, parse_address
 from zhuyun.governance.service.categories import BY_CODE, Urgency
 from zhuyun.governance.service.classify import classifier
 from zhuyun.governance.service.dispatch import responsible
+from zhuyun.governance.service.geometry import metres_between
 from zhuyun.governance.service.locate import grid_of, grid_of_address
 from zhuyun.governance.service.workflow import FINISHED, add_event, register
 
@@ -131,9 +131,7 @@ def locate(session: Session, lng: float | None, lat: float | None, address: str 
 
 def _metres(a: WorkOrder, lng: float, lat: float) -> float:
     assert a.lng is not None and a.lat is not None
-    dx = (a.lng - lng) * 111_320 * math.cos(math.radians(lat))
-    dy = (a.lat - lat) * 110_540
-    return math.hypot(dx, dy)
+    return metres_between(a.lng, a.lat, lng, lat)
 
 
 _PUNCT = re.compile(r"[\s，。！？、,.!?：:；;]+")
