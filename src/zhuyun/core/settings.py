@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # empty means <data_dir>/exchange/platform_ed25519.pem, created (0600) on first use.
     exchange_signing_key_file: Path | None = None
 
+    # Units (codes, comma-separated; * for all) whose electronic certificates are signed with
+    # SM2 (GB/T 32918) instead of Ed25519; a unit's key is made on its first certificate.
+    certificate_sm2_units: str = ""
+
     # The open-data API's rate limits (requests per minute): a developer key's default rate
     # and the highest its owner may ask for; anonymous visitors per client address (0: no
     # limit). Counters live in the `limits` storage named here (memory:// or redis://…; a

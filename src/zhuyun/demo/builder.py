@@ -24,6 +24,7 @@ from zhuyun.core.ledger import SYSTEM, Subject
 from zhuyun.core.settings import Settings
 from zhuyun.demo.blocks import build_blocks
 from zhuyun.demo.catalog import publish_demo_catalog, source_bindings
+from zhuyun.demo.certificates import build_certificates
 from zhuyun.demo.departments import (
     DepartmentSpec,
     city_departments,
@@ -165,6 +166,14 @@ def build_demo(
                 settings.secret_key.get_secret_value(),
                 citizen.username,
                 settings.review_working_days,
+            )
+        with database.session() as session:
+            enterprise = result.account(Role.ENTERPRISE)
+            build_certificates(
+                session,
+                settings,
+                (citizen.username, citizen.display_name),
+                (enterprise.username, enterprise.display_name),
             )
         with database.session() as session:
             report("一网通办 services", 0, 1)

@@ -32,6 +32,7 @@ TEMPLATE_PACKAGES = (
     "zhuyun.governance",
     "zhuyun.supervision",
     "zhuyun.blocks.analytics",
+    "zhuyun.services.certificates",
 )
 
 
