@@ -447,7 +447,7 @@ def _rows(
             )
 
 
-def _write(path: Path, spec: DemoTable, rows: Iterator[tuple[Any, ...]]) -> None:
+def write_table(path: Path, spec: DemoTable, rows: Iterator[tuple[Any, ...]]) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute(f"DROP TABLE IF EXISTS {spec.table}")
         key = spec.key_field
@@ -465,7 +465,7 @@ def _write(path: Path, spec: DemoTable, rows: Iterator[tuple[Any, ...]]) -> None
         connection.executemany(f"INSERT INTO {spec.table} VALUES ({marks})", batch)
 
 
-def _new_resource(session: Session, spec: DemoTable, unit: OrgUnit) -> int:
+def publish_resource(session: Session, spec: DemoTable, unit: OrgUnit) -> int:
     draft = catalog.ResourceDraft(
         provider_unit_id=unit.id,
         name=spec.resource,
@@ -501,7 +501,7 @@ def build_block_sources(
         if unit is None:
             continue
         path = sources_dir / spec.file_name
-        _write(path, spec, _rows(spec, people, enterprises, grids, seed))
+        write_table(path, spec, _rows(spec, people, enterprises, grids, seed))
         if spec.file_name not in registered:
             source = exchange_sources.register_source(
                 session,
@@ -518,7 +518,7 @@ def build_block_sources(
             registered[spec.file_name] = source.id
         resource_id = resources_by_name.get(spec.resource)
         if resource_id is None:
-            resource_id = _new_resource(session, spec, unit)
+            resource_id = publish_resource(session, spec, unit)
         exchange_sources.bind_resource(
             session,
             SYSTEM_PRINCIPAL,

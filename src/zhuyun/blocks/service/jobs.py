@@ -57,7 +57,7 @@ def plan_reads(
         try:
             prepared = gateway.prepare(session, secret_key, principal, request, today)
         except Problem as problem:
-            raise type(problem)(
+            raise Problem(
                 f"Source {spec.alias} (resource {spec.resource_id}): {problem.message_en}",
                 f"数据源 {spec.alias}（资源 {spec.resource_id}）：{problem.message_zh}",
                 status=problem.status,

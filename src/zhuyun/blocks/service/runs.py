@@ -258,11 +258,10 @@ def _stage(
     delta = bool(base and spec.updated_at and watermark)
     filters = [Filter(spec.updated_at, "range", low=watermark)] if delta and spec.updated_at else []
     today = china_today()
-    total = count_rows(database, secret, principal, definition.purpose, spec, filters, today)
     progress.update(
         spec.alias,
         rows=0,
-        total=total,
+        total=None,
         delta=delta,
         done=False,
         resource_id=spec.resource_id,
@@ -270,6 +269,8 @@ def _stage(
         masked=sorted(plan.masked),
         grant_id=plan.grant_id,
     )
+    total = count_rows(database, secret, principal, definition.purpose, spec, filters, today)
+    progress.update(spec.alias, total=total)
     staged = folder / "sources" / spec.alias
     rows, newest = stage_source(
         database,
