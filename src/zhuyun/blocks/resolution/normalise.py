@@ -25,7 +25,10 @@ from zhuyun.core.ids import (
 )
 from zhuyun.governance.service import AddressProblem, parse_address
 
-_NOT_WORD = re.compile(r"[\s·•.,，。、()（）\-_/]+")
+#: Full-width ASCII (０-９, Ａ-Ｚ …) to half-width; spaces and punctuation removed.
+_CLEAN = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {
+    ord(c): None for c in " \t\r\n\u3000·•.,，。、()（）-_/"
+}
 _FIRST_DIGIT = re.compile(r"\d")
 _ENTERPRISE_AFFIXES = re.compile(
     r"^(贵州省|贵州|贵阳市|贵阳)|(股份有限公司|有限责任公司|有限公司|分公司|个体工商户|合作社)$"
@@ -51,14 +54,20 @@ def clean_text(value: str | None) -> str:
     """Text without spaces and punctuation, full-width digits and letters made half-width."""
     if not value:
         return ""
-    half = "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in value.strip())
-    return _NOT_WORD.sub("", half)
+    return value.translate(_CLEAN)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
+def _syllable(char: str) -> str:
+    return "".join(lazy_pinyin(char, style=Style.NORMAL, errors="ignore")) or char
+
+
 def pinyin_of(text: str) -> str:
-    """Toneless pinyin syllables joined by spaces: homophones (张伟/章伟) compare equal."""
-    return " ".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
+    """Toneless pinyin syllables joined by spaces: homophones (张伟/章伟) compare equal.
+
+    Character by character (each cached): a name has no phrase context worth the cost, and
+    both sides of a comparison are read the same way."""
+    return " ".join(_syllable(c) for c in text)
 
 
 @dataclass(frozen=True)

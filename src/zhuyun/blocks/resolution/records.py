@@ -17,7 +17,7 @@ from zhuyun.blocks.resolution.normalise import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """One department's record of a person, as it was read: any field may be wrong or empty."""
 
@@ -30,7 +30,7 @@ class PersonRecord:
     address: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnterpriseRecord:
     """One department's record of an enterprise."""
 
@@ -41,7 +41,7 @@ class EnterpriseRecord:
     address: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreparedPerson:
     record_id: str
     source: str
@@ -55,7 +55,7 @@ class PreparedPerson:
     place: Place
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreparedEnterprise:
     record_id: str
     source: str
