@@ -35,8 +35,12 @@ def test_item_detail_names_each_materials_source_and_the_parallel_workflow(
     assert kinds["公司章程"]["kind"] == "upload" and kinds["公司章程"]["resource_id"] is None
     parallel = next(s for s in detail["workflow"]["steps"] if s.get("branches"))
     assert {b["code"] for b in parallel["branches"]} == {
-        "registration", "tax", "social_insurance", "seal", "bank",
-    }  # fmt: skip
+        "registration",
+        "tax",
+        "social_insurance",
+        "seal",
+        "bank",
+    }
     assert detail["power_code"] == "XK-SCJG-001"
 
 
