@@ -23,8 +23,10 @@ from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange import api as exchange_api
 from zhuyun.exchange import api_nodes as exchange_nodes_api
+from zhuyun.exchange import api_subscriptions as exchange_subscriptions_api
 from zhuyun.exchange import pages as exchange_pages
 from zhuyun.exchange.service import nodes as exchange_nodes
+from zhuyun.exchange.service.deliveries import DeliveryWorker
 from zhuyun.governance import api as governance_api
 from zhuyun.governance import board_api as governance_board
 from zhuyun.governance import board_pages as governance_board_pages
@@ -94,7 +96,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        interval = settings.exchange_delivery_interval
+        deliveries = DeliveryWorker(db, settings).start() if interval else None
         yield
+        if deliveries is not None:
+            deliveries.stop()
         if database is None:
             db.dispose()
 
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         catalog_api.router,
         exchange_api.router,
         exchange_nodes_api.router,
+        exchange_subscriptions_api.router,
         governance_api.router,
         governance_workorders.router,
         governance_open311.router,

@@ -13,20 +13,23 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from tests.helpers import api_token, token_for
 from tests.helpers import sign_in as browser_sign_in
 from zhuyun.core.db import Database
 from zhuyun.core.ids import make_credit_code, make_resident_id
 from zhuyun.core.ledger import LedgerEntry
+from zhuyun.core.settings import DEV_SECRET
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity import service as identity
 from zhuyun.identity.permissions import SYSTEM, SYSTEM_PRINCIPAL, Role
-from zhuyun.services.certificates import keys, service
+from zhuyun.services.certificates import service
 from zhuyun.services.certificates.models import Certificate, CertificateKey
 
 PASSWORD = "Cert-Test-Pass-2026!"
+SECRET = DEV_SECRET  # the test app's platform key: units' keys sealed here must open there
 _VALID = make_resident_id("520102", date(1988, 5, 17), 11)
 BAD_CHECK_DIGIT = _VALID[:-1] + ("1" if _VALID[-1] != "1" else "2")
 
@@ -296,25 +299,39 @@ def test_only_the_issuing_unit_revokes_with_a_reason_in_the_ledger(
     assert entry.attrs["reason"] == "参保关系已转出本市"
 
 
-def test_a_revoked_signing_key_invalidates_what_it_signed(
+def test_a_unit_revokes_its_lost_key_and_what_it_signed_stops_verifying(
     client: TestClient, db: Database, person: tuple[str, str, dict[str, str]]
 ) -> None:
+    land = staff(client, db, "zrzy", Role.CASE_HANDLER)
+    fields = {"property_address": "贵阳市南明区花果园", "unit_no": "520102001001GB00001F0001",
+              "ownership_type": "国有建设用地使用权/房屋所有权", "land_use": "住宅",
+              "area_sqm": 98.6}  # fmt: skip
+    issued = issue(client, land, person[0], kind="BDCQZ", fields=fields).json()
+    key_id, number = issued["key_id"], issued["number"]
+    reason = {"reason": "签名密钥介质遗失"}
+    police = staff(client, db, "gongan", Role.CASE_HANDLER)
+    revoke = f"/api/certificates/keys/{key_id}/revoke"
+    assert client.post(revoke, json=reason, headers=police).status_code == 403
+    answer = client.post(revoke, json=reason, headers=land)
+    assert answer.status_code == 200 and answer.json()["revoked_at"] is not None
+    assert client.post(revoke, json=reason, headers=land).status_code == 409
+
+    result = client.get(f"/api/certificates/verify/{number}").json()
+    assert result["status"] == "key-revoked" and not result["valid"]
     with db.session() as session:
-        unit = identity.find_unit_by_code(session, "zrzy")
-        assert unit is not None
-        certificate = service.issue_certificate(
-            session, kind="BDCQZ", issuer_unit_id=unit.id, holder_id=person[0],
-            holder_name=person[1], case_ref=f"case:{secrets.token_hex(6)}",
-            fields={"property_address": "贵阳市南明区花果园", "unit_no": "520102001001GB00001F0001",
-                    "ownership_type": "国有建设用地使用权/房屋所有权", "land_use": "住宅",
-                    "area_sqm": 98.6},
-            actor=SYSTEM_PRINCIPAL, secret_key="test-secret", sm2_units="",
-        )  # fmt: skip
-        number = certificate.number
-        key = session.get(CertificateKey, certificate.key_id)
-        assert key is not None
-        keys.revoke_key(session, SYSTEM, key, "密钥介质遗失")
-    assert client.get(f"/api/certificates/verify/{number}").json()["status"] == "key-revoked"
+        assert number not in library_numbers(session, person[0])
+    renewed = issue(client, land, person[0], kind="BDCQZ", fields=fields).json()
+    assert renewed["key_id"] != key_id
+    assert client.get(f"/api/certificates/verify/{renewed['number']}").json()["valid"]
+
+
+def library_numbers(session: Session, holder: str) -> set[str]:
+    """The numbers the library view holds for a holder (what the exchange would serve)."""
+    rows = session.execute(
+        text("SELECT number FROM certificate_library WHERE holder_id = :holder"),
+        {"holder": holder},
+    )
+    return {row[0] for row in rows}
 
 
 def test_a_unit_configured_for_sm2_signs_with_sm2(
@@ -327,7 +344,7 @@ def test_a_unit_configured_for_sm2_signs_with_sm2(
             session, kind="HJZM", issuer_unit_id=unit.id, holder_id=person[0],
             holder_name=person[1], case_ref=f"case:{secrets.token_hex(6)}",
             fields={"sex": "女", "birth_date": "1988-05-17", "household_address": "贵阳市"},
-            actor=SYSTEM_PRINCIPAL, secret_key="test-secret", sm2_units=f"other,{unit.code}",
+            actor=SYSTEM_PRINCIPAL, secret_key=SECRET, sm2_units=f"other,{unit.code}",
         )  # fmt: skip
         number, document = certificate.number, service.certificate_json(certificate)
     assert document["signature"]["algorithm"] == "sm2"
@@ -377,3 +394,34 @@ def test_the_demo_city_has_certificates_and_one_revoked(
     assert {"name", "legal_rep_name", "address"} <= public
     # a company's credit code is public; it is not masked
     assert licence["certificate"]["holder_id"] == demo_city.account(Role.ENTERPRISE).username
+
+
+def test_the_issuing_units_page_lists_its_certificates_and_revokes_with_a_reason(
+    client: TestClient, db: Database, person: tuple[str, str, dict[str, str]]
+) -> None:
+    username = f"certs.page.{secrets.token_hex(5)}"
+    with db.session() as session:
+        unit = identity.find_unit_by_code(session, "rsj")
+        assert unit is not None
+        identity.create_staff(
+            session,
+            SYSTEM,
+            identity.StaffDraft(username, "窗口经办人", unit.id, PASSWORD,
+                                ((Role.CASE_HANDLER, unit.id),)),
+        )  # fmt: skip
+    browser = TestClient(client.app)
+    browser_sign_in(browser, username, PASSWORD)
+    headers = sign_in(client, {"username": username, "password": PASSWORD})
+    number = issue(client, headers, person[0]).json()["number"]
+
+    page = browser.get("/certificates/issued", params={"q": number})
+    assert page.status_code == 200 and number in page.text and "注销" in page.text
+    form = {"reason": "申请人申请注销", "csrf_token": browser.cookies.get("zhuyun_csrf")}
+    done = browser.post(f"/certificates/{number}/revoke", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get(f"/api/certificates/verify/{number}").json()["status"] == "revoked"
+    assert "已注销" in browser.get("/certificates/issued", params={"q": number}).text
+    forged = browser.post(
+        f"/certificates/{number}/revoke", data={"reason": "再次注销"}, follow_redirects=False
+    )
+    assert forged.status_code == 403  # no CSRF token: refused before anything happens

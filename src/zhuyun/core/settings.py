@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # The platform's Ed25519 key that signs requests and grant tokens to department nodes;
     # empty means <data_dir>/exchange/platform_ed25519.pem, created (0600) on first use.
     exchange_signing_key_file: Path | None = None
+    # Subscriptions: seconds between the platform process's delivery passes (0: none in this
+    # process; run `zhuyun exchange deliver` instead), and the first retry's delay after a
+    # failed webhook call (doubling per attempt, up to 10 minutes).
+    exchange_delivery_interval: float = Field(default=5.0, ge=0, le=3600)
+    exchange_delivery_retry: float = Field(default=5.0, gt=0, le=3600)
 
     # Units (codes, comma-separated; * for all) whose electronic certificates are signed with
     # SM2 (GB/T 32918) instead of Ed25519; a unit's key is made on its first certificate.

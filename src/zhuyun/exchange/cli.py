@@ -85,3 +85,37 @@ def list_nodes(
     finally:
         database.dispose()
     console.print(table)
+
+
+@exchange_app.command("deliver")
+def deliver(
+    loop: Annotated[
+        bool, typer.Option("--loop/--once", help="Keep delivering until stopped (Ctrl+C)")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between passes with --loop", min=0.05, max=3600)
+    ] = 5.0,
+) -> None:
+    """Read subscriptions' changes and push webhook deliveries / 投递订阅变更。"""
+    import time
+
+    from zhuyun.exchange.service.deliveries import deliver_once
+
+    settings = get_settings()
+    database = Database(settings.database_url)
+    nodes.platform_key(settings)  # node-hosted resources are read with the platform's key
+    try:
+        while True:
+            report = deliver_once(database, settings)
+            console.print(
+                f"读取 {report.read} 批，投递 {report.delivered} 批，失败 {report.failed} 次，"
+                f"暂停 {report.suspended} 个订阅 / read {report.read}, delivered "
+                f"{report.delivered}, failed {report.failed}, suspended {report.suspended}"
+            )
+            if not loop:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        database.dispose()

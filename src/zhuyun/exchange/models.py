@@ -186,3 +186,76 @@ class ExchangeNode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChangeTracking(Base):
+    """How changes of a resource are found, declared by its provider: a column that grows
+    with every change (`updated_at`: a modification time, the binding's key breaking ties)
+    or a key that grows with every new row (`key`: an append-only table's primary key)."""
+
+    __tablename__ = "exchange_change_tracking"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(Integer, unique=True)
+    field: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    declared_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Subscription(Base):
+    """A consumer unit's standing order for the changes of one resource, read under the same
+    policy as a query: pushed to its webhook or pulled. `watermark` is the sealed position
+    after the last change read (a keyset cursor that may hold a key the consumer sees
+    masked); `next_seq` numbers the next delivery."""
+
+    __tablename__ = "exchange_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key", name="uq_exchange_subscriptions_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(Integer, index=True)
+    consumer_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list[str]] = mapped_column(JSONType)
+    purpose: Mapped[str] = mapped_column(String(500))
+    mode: Mapped[str] = mapped_column(String(10))  # webhook | pull
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    secret_sealed: Mapped[str | None] = mapped_column(Text)  # the webhook's HMAC key
+    batch_rows: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # active|suspended|cancelled
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    watermark: Mapped[str | None] = mapped_column(Text)
+    next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Delivery(Base):
+    """One batch of changes for a subscription, under an id the receiver deduplicates by.
+    Its rows (already masked) are kept sealed until they are acknowledged, so a retry sends
+    exactly what the first attempt sent; then they are dropped."""
+
+    __tablename__ = "exchange_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "seq", name="uq_exchange_deliveries_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("exchange_subscriptions.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    payload_sealed: Mapped[str | None] = mapped_column(Text)
+    watermark_before: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|delivered|withdrawn
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    query_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -599,10 +599,27 @@ def _ledger_attrs(prepared: PreparedQuery, rows: int) -> dict[str, Any]:
 
 def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> QueryPage:
     """Answer a JSON page and ledger it in the caller's transaction."""
-    masker = _masker(prepared)
+    return answer_page(session, secret_key, prepared, read_rows(session, prepared))
+
+
+def read_rows(session: Session, prepared: PreparedQuery) -> list[tuple[Any, ...]]:
+    """The page's rows as the source gives them, unmasked: for `answer_page` only."""
     raw: list[tuple[Any, ...]] = []
     for batch in open_batches(session, prepared):
         raw.extend(batch)
+    return raw
+
+
+def answer_page(
+    session: Session,
+    secret_key: str,
+    prepared: PreparedQuery,
+    raw: Sequence[tuple[Any, ...]],
+    attrs: dict[str, Any] | None = None,
+) -> QueryPage:
+    """Mask the rows `read_rows` gave, count them against the grant and ledger the answer
+    (with `attrs` added to the entry, e.g. the subscription it was read for)."""
+    masker = _masker(prepared)
     rows = [masker(row) for row in raw]
     _count_rows(session, prepared, len(rows))
     # The ledger entry last: its chain lock is held until the request commits.
@@ -611,7 +628,7 @@ def run_page(session: Session, secret_key: str, prepared: PreparedQuery) -> Quer
         prepared.principal.as_actor(),
         "exchange.query",
         Subject("resource", prepared.request.resource_id),
-        _ledger_attrs(prepared, len(rows)),
+        {**_ledger_attrs(prepared, len(rows)), **(attrs or {})},
     )
     _remember(session, secret_key, prepared, raw, entry)
     next_cursor = None

@@ -1,7 +1,8 @@
 """services: electronic certificates and their revocations (电子证照)
 
 The units' signing keys, the certificates, and the view `certificate_library` that the
-exchange binds as the 电子证照库 resource: certificates neither revoked nor expired.
+exchange binds as the 电子证照库 resource: certificates neither revoked nor expired, signed
+by a key that is not revoked.
 
 Revision ID: 0012
 Revises: 0011
@@ -28,6 +29,7 @@ SELECT number, kind, kind_name, holder_id, holder_type, holder_name, issuer_name
        CAST(fields AS TEXT) AS fields_json, valid_from, valid_until, issued_at
 FROM certificates
 WHERE revoked_at IS NULL AND (valid_until IS NULL OR valid_until >= CURRENT_DATE)
+  AND key_id IN (SELECT id FROM certificate_keys WHERE revoked_at IS NULL)
 """
 
 

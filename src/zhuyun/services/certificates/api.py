@@ -155,6 +155,13 @@ def get_key(key_id: KeyName, session: SessionDep, _caller: MaybeCaller) -> KeyPu
     return key_public(keys.get_key(session, key_id))
 
 
+@router.post("/keys/{key_id}/revoke", response_model=KeyPublic, summary="吊销签名密钥")
+def revoke_key(
+    key_id: KeyName, body: Revocation, principal: Revoker, session: SessionDep
+) -> KeyPublic:
+    return key_public(service.revoke_key(session, principal, key_id, body.reason))
+
+
 @router.get("/verify/{number}", response_model=VerificationPublic, summary="按编号核验")
 def verify_number(number: Number, session: SessionDep, _caller: MaybeCaller) -> VerificationPublic:
     return verification_public(service.verify_number(session, number))

@@ -1,7 +1,8 @@
 """The certificate library's own tables: the units' signing keys and the certificates.
 
 The view `certificate_library` (made by migration 0012, not a model) is what the exchange
-binds as the 电子证照库 resource: the certificates neither revoked nor expired.
+binds as the 电子证照库 resource: the certificates neither revoked nor expired, whose
+signing key is not revoked.
 """
 
 from __future__ import annotations

@@ -6,19 +6,24 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhuyun.core.errors import NotFound, Problem, Unprocessable
-from zhuyun.identity.deps import Caller, MaybeCaller, SessionDep
-from zhuyun.identity.permissions import Permission
+from zhuyun.identity.deps import Allowed, Caller, MaybeCaller, SessionDep
+from zhuyun.identity.permissions import Permission, Principal
 from zhuyun.services.certificates import service
-from zhuyun.web.rendering import NavItem, pager, register_nav, render
+from zhuyun.web.rendering import NavItem, pager, redirect, register_nav, render
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavItem("我的证照", "/certificates/mine", "check", Permission.SELF, 405))
+register_nav(
+    NavItem("本单位证照", "/certificates/issued", "check", Permission.CERTIFICATES_ISSUE, 406)
+)
+Issuer = Annotated[Principal, Allowed(Permission.CERTIFICATES_ISSUE)]
+Revoker = Annotated[Principal, Allowed(Permission.CERTIFICATES_REVOKE)]
 
 ROWS = 20
 MAX_UPLOAD_BYTES = 64 * 1024
@@ -137,3 +142,35 @@ def mine(
         total=total,
         pager=pager("/certificates/mine", {}, offset, ROWS, total),
     )
+
+
+@router.get("/certificates/issued", response_class=HTMLResponse)
+def issued(
+    request: Request,
+    principal: Issuer,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    rows, total = service.issued_by_unit(session, principal, offset, ROWS, q)
+    return render(
+        request,
+        "certificates_issued.html",
+        page_title="本单位签发的电子证照",
+        certificates=rows,
+        total=total,
+        q=q,
+        may_revoke=principal.can(Permission.CERTIFICATES_REVOKE),
+        pager=pager("/certificates/issued", {"q": q}, offset, ROWS, total),
+    )
+
+
+@router.post("/certificates/{number}/revoke")
+def revoke(
+    principal: Revoker,
+    session: SessionDep,
+    number: Annotated[str, PathParam(max_length=40)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> RedirectResponse:
+    service.revoke_certificate(session, principal, number, reason)
+    return redirect(f"/certificates/issued?q={number}")

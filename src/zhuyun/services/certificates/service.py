@@ -79,6 +79,7 @@ __all__ = [
     "may_download",
     "public_view",
     "revoke_certificate",
+    "revoke_key",
     "verify_document",
     "verify_number",
 ]
@@ -532,6 +533,25 @@ def revoke_certificate(
         case_id=certificate.case_ref,
     )  # fmt: skip
     return certificate
+
+
+def revoke_key(session: Session, principal: Principal, key_id: str, reason: str) -> CertificateKey:
+    """Revoke a unit's signing key (lost or compromised): only that unit or a platform admin;
+    every certificate it signed then verifies as `key-revoked`, and the unit's next
+    certificate is signed with a new key."""
+    key = keys.get_key(session, key_id)
+    _ensure_issuer(
+        session, principal, key.unit_id, Permission.CERTIFICATES_REVOKE, "certificate.key_revoke"
+    )
+    reason = " ".join(reason.split())
+    if not 2 <= len(reason) <= 500:
+        raise _invalid("Give a reason of 2 to 500 characters.", "请填写 2 至 500 字的吊销理由。")
+    if key.revoked_at is not None:
+        raise Conflict(
+            f"Key {key_id} is already revoked.", f"密钥 {key_id} 已吊销。", code="key-revoked"
+        )
+    keys.revoke_key(session, principal.as_actor(), key, reason)
+    return key
 
 
 def issued_by_unit(
