@@ -52,10 +52,16 @@ def own_table(db: Database, demo_settings: Settings) -> TableFactory:
         name = f"{table}_{uuid.uuid4().hex[:8]}"
         path = demo_settings.sources_dir / f"test-{name}.sqlite"
         spec = DemoTable(
-            "dsj", path.name, table, f"测试资源{name}", tuple(columns), columns[0],
-            new_items=" ".join(columns), new_summary="测试用部门表。",
+            "dsj",
+            path.name,
+            table,
+            f"测试资源{name}",
+            tuple(columns),
+            columns[0],
+            new_items=" ".join(columns),
+            new_summary="测试用部门表。",
             new_share=ShareType.UNCONDITIONAL,
-        )  # fmt: skip
+        )
         write_table(path, spec, iter([tuple(r) for r in rows]))
         secret = demo_settings.secret_key.get_secret_value()
         with db.session() as session:
@@ -63,15 +69,24 @@ def own_table(db: Database, demo_settings: Settings) -> TableFactory:
             assert unit is not None
             resource_id = publish_resource(session, spec, unit)
             source = sources.register_source(
-                session, SYSTEM_PRINCIPAL, secret, unit.id,
-                sources.SourceDraft(name=f"测试源{name}", kind=SourceKind.SQLITE,
-                                    location=f"sqlite:///{path.resolve()}"),
+                session,
+                SYSTEM_PRINCIPAL,
+                secret,
+                unit.id,
+                sources.SourceDraft(
+                    name=f"测试源{name}",
+                    kind=SourceKind.SQLITE,
+                    location=f"sqlite:///{path.resolve()}",
+                ),
                 source_dirs=(demo_settings.sources_dir,),
-            )  # fmt: skip
+            )
             sources.bind_resource(
-                session, SYSTEM_PRINCIPAL, secret, resource_id,
+                session,
+                SYSTEM_PRINCIPAL,
+                secret,
+                resource_id,
                 sources.BindingDraft(source.id, table, columns[0], None, None),
-            )  # fmt: skip
+            )
         return OwnTable(resource_id, path, table)
 
     return make

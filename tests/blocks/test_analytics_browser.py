@@ -40,6 +40,8 @@ def test_the_operator_sees_the_charts_and_the_map_of_a_district(
     assert page.locator("[data-forecast-short]").is_visible()  # one month of demo history
     rows = page.locator("tr[data-grid]")
     assert rows.count() > 0
-    assert all((rows.nth(i).get_attribute("data-grid") or "").startswith("520102")
-               for i in range(rows.count()))  # fmt: skip
+    assert all(
+        (rows.nth(i).get_attribute("data-grid") or "").startswith("520102")
+        for i in range(rows.count())
+    )
     assert errors == []

@@ -67,8 +67,11 @@ def test_too_short_a_history_gives_no_forecast_rather_than_an_unjudged_one() -> 
 
 def test_methods_needing_a_year_are_not_judged_on_less() -> None:
     report = forecast_next_month({"g": [5, 6, 7, 8, 9, 10, 11]}, holdout=3)
-    assert {b.method for b in report.backtests} == {"naive", "moving_average",
-                                                     "exponential_smoothing"}  # fmt: skip
+    assert {b.method for b in report.backtests} == {
+        "naive",
+        "moving_average",
+        "exponential_smoothing",
+    }
 
 
 def test_forecasts_are_never_negative() -> None:

@@ -97,8 +97,11 @@ def test_population_structure_comes_from_the_register_through_the_gateway(
         assert sum(r["ages"].values()) == r["residents"]
         if r["residents"] and r["orders"]:
             assert r["orders_per_1000"] == round(r["orders"] * 1000 / r["residents"], 2)
-    ledger = client.get("/api/ledger", params={"action": "exchange.query", "limit": 5},
-                        headers=api_token(client, demo_city, Role.PLATFORM_ADMIN))  # fmt: skip
+    ledger = client.get(
+        "/api/ledger",
+        params={"action": "exchange.query", "limit": 5},
+        headers=api_token(client, demo_city, Role.PLATFORM_ADMIN),
+    )
     assert any("块数据分析" in json.dumps(e, ensure_ascii=False) for e in ledger.json()["data"])
 
 

@@ -48,5 +48,11 @@ def test_a_person_profile_fuses_the_departments_with_the_source_of_every_fact(
     assert population["updated_at"].startswith("2026-11-01")
     facts = {f["item"]: f["value"] for f in population["facts"]}
     assert facts["name"] == name
-    assert set(by_alias) >= {"social_insurance", "medical_insurance", "licences", "property",
-                             "vehicles", "services"}  # fmt: skip
+    assert set(by_alias) >= {
+        "social_insurance",
+        "medical_insurance",
+        "licences",
+        "property",
+        "vehicles",
+        "services",
+    }

@@ -32,10 +32,16 @@ def test_a_resource_the_owner_unit_has_no_grant_for_is_refused_naming_the_source
 ) -> None:
     market = token_for(client, demo_city, "scjg.data")  # no grant on the police's population
     before = _jobs(db)
-    response = declare(client, market, {
-        "name": "市场监管的人员档案", "entity": "person",
-        "sources": [_person_source(db)], "outputs": [{"name": "people"}],
-    })  # fmt: skip
+    response = declare(
+        client,
+        market,
+        {
+            "name": "市场监管的人员档案",
+            "entity": "person",
+            "sources": [_person_source(db)],
+            "outputs": [{"name": "people"}],
+        },
+    )
     assert response.status_code == 403, response.text
     problem = response.json()
     assert problem["code"].startswith("policy-grant")
@@ -48,8 +54,11 @@ def test_a_key_column_the_resource_does_not_have_is_refused_naming_it(
 ) -> None:
     source = _person_source(db) | {"key": "citizen_no"}
     before = _jobs(db)
-    response = declare(client, bureau, {"name": "错键", "entity": "person", "sources": [source],
-                                        "outputs": [{"name": "people"}]})  # fmt: skip
+    response = declare(
+        client,
+        bureau,
+        {"name": "错键", "entity": "person", "sources": [source], "outputs": [{"name": "people"}]},
+    )
     assert response.status_code == 422, response.text
     assert "citizen_no" in response.json()["detail"]
     assert "population" in response.json()["detail"]
@@ -61,9 +70,17 @@ def test_a_key_the_owner_would_only_see_masked_cannot_be_joined_on(
 ) -> None:
     # the bureau's grant for identity checks gives id_number masked (only name, sex in clear)
     source = _person_source(db) | {"items": ["name", "sex"], "updated_at": None}
-    response = declare(client, bureau, {"name": "核验档案", "entity": "person",
-                                        "purpose": CHECK_PURPOSE, "sources": [source],
-                                        "outputs": [{"name": "people"}]})  # fmt: skip
+    response = declare(
+        client,
+        bureau,
+        {
+            "name": "核验档案",
+            "entity": "person",
+            "purpose": CHECK_PURPOSE,
+            "sources": [source],
+            "outputs": [{"name": "people"}],
+        },
+    )
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "blocks-key-masked"
     assert "id_number" in response.json()["detail_zh"]
@@ -73,11 +90,15 @@ def test_a_malformed_definition_says_what_is_wrong(
     client: TestClient, bureau: dict[str, str]
 ) -> None:
     headers = {**bureau, "Idempotency-Key": uuid.uuid4().hex}
-    broken = client.post("/api/blocks/jobs", json={"definition": "name: [unclosed"},
-                         headers=headers)  # fmt: skip
+    broken = client.post(
+        "/api/blocks/jobs", json={"definition": "name: [unclosed"}, headers=headers
+    )
     assert broken.status_code == 422 and broken.json()["code"] == "job-unreadable"
-    missing = client.post("/api/blocks/jobs", json={"definition": "name: 档案\nentity: pet\n"},
-                          headers={**bureau, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+    missing = client.post(
+        "/api/blocks/jobs",
+        json={"definition": "name: 档案\nentity: pet\n"},
+        headers={**bureau, "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert missing.status_code == 422 and missing.json()["code"] == "job-invalid"
     assert "entity" in missing.json()["detail"] and "sources" in missing.json()["detail"]
 
@@ -85,8 +106,10 @@ def test_a_malformed_definition_says_what_is_wrong(
 def test_the_same_idempotency_key_declares_one_job(
     client: TestClient, bureau: dict[str, str], db: Database
 ) -> None:
-    text = ('{"name": "幂等档案", "entity": "person", "purpose": "%s", "sources": [%s], '
-            '"outputs": [{"name": "people"}]}')  # fmt: skip
+    text = (
+        '{"name": "幂等档案", "entity": "person", "purpose": "%s", "sources": [%s], '
+        '"outputs": [{"name": "people"}]}'
+    )
     import json
 
     from zhuyun.demo.blocks import PURPOSE
@@ -103,7 +126,14 @@ def test_staff_without_blocks_manage_cannot_declare_jobs(
     client: TestClient, demo_city: DemoResult, db: Database
 ) -> None:
     handler = token_for(client, demo_city, "rsj.handler")
-    response = declare(client, handler, {"name": "档案", "entity": "person",
-                                         "sources": [_person_source(db)],
-                                         "outputs": [{"name": "people"}]})  # fmt: skip
+    response = declare(
+        client,
+        handler,
+        {
+            "name": "档案",
+            "entity": "person",
+            "sources": [_person_source(db)],
+            "outputs": [{"name": "people"}],
+        },
+    )
     assert response.status_code == 403

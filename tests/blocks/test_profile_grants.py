@@ -26,8 +26,11 @@ from zhuyun.identity.service import StaffDraft
 
 def _someone(demo_settings: Settings) -> str:
     with sqlite3.connect(demo_settings.sources_dir / "gongan.sqlite") as connection:
-        return str(connection.execute(
-            "SELECT id_number FROM people ORDER BY id_number LIMIT 1 OFFSET 5").fetchone()[0])  # fmt: skip
+        return str(
+            connection.execute(
+                "SELECT id_number FROM people ORDER BY id_number LIMIT 1 OFFSET 5"
+            ).fetchone()[0]
+        )
 
 
 def _sources(client: TestClient, headers: dict[str, str], job_id: int, key: str) -> dict:
@@ -42,17 +45,28 @@ def _grant_population_to_rsj(db: Database, resource_id: int, items: list[str]) -
     with db.session() as session:
         rsj = identity.find_unit_by_code(session, "rsj")
         assert rsj is not None
-        account = identity.create_staff(session, SYSTEM, StaffDraft(
-            "rsj.data.blocks", "人社局数据管理员", rsj.id, None,
-            ((Role.DATA_ADMIN, rsj.id),)))  # fmt: skip
+        account = identity.create_staff(
+            session,
+            SYSTEM,
+            StaffDraft(
+                "rsj.data.blocks", "人社局数据管理员", rsj.id, None, ((Role.DATA_ADMIN, rsj.id),)
+            ),
+        )
         applicant = identity.principal_for(account)
         admin = identity.principal_for(identity.find_account(session, "admin"))  # type: ignore[arg-type]
         draft = applications.ApplicationDraft(
-            resource_id, items, PURPOSE, "社会保险待遇资格认证", china_today() +
-            timedelta(days=90), 1_000, "blocks-test-rsj-population")  # fmt: skip
+            resource_id,
+            items,
+            PURPOSE,
+            "社会保险待遇资格认证",
+            china_today() + timedelta(days=90),
+            1_000,
+            "blocks-test-rsj-population",
+        )
         application, _ = applications.apply(session, applicant, draft, china_today(), 10)
-        applications.approve(session, admin, application.id, applications.Approval(
-            clear_items=["id_number", "name"]))  # fmt: skip
+        applications.approve(
+            session, admin, application.id, applications.Approval(clear_items=["id_number", "name"])
+        )
 
 
 def test_a_viewer_sees_only_the_sources_and_clear_items_their_unit_is_granted(
@@ -71,8 +85,9 @@ def test_a_viewer_sees_only_the_sources_and_clear_items_their_unit_is_granted(
     # the police's population register and medical insurance: no grant, left out, saying why
     for alias in ("population", "medical_insurance"):
         assert not seen[alias]["visible"] and seen[alias]["facts"] == []
-        assert "授权" in seen[alias]["hidden_reason_zh"] or "申请" in seen[alias][
-            "hidden_reason_zh"]  # fmt: skip
+        assert (
+            "授权" in seen[alias]["hidden_reason_zh"] or "申请" in seen[alias]["hidden_reason_zh"]
+        )
 
     population = next(s for s in job.definition["sources"] if s["alias"] == "population")
     items = [population["key"], *population["items"], population["updated_at"]]
@@ -93,9 +108,11 @@ def test_each_viewing_is_ledgered_without_the_id_number(
     key = _someone(demo_settings)
     _sources(client, token_for(client, demo_city, "dsj.data"), job.id, key)
     with db.session() as session:
-        entry = session.scalars(select(LedgerEntry).where(
-            LedgerEntry.activity == "blocks.profile_viewed").order_by(
-            LedgerEntry.seq.desc())).first()  # fmt: skip
+        entry = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.activity == "blocks.profile_viewed")
+            .order_by(LedgerEntry.seq.desc())
+        ).first()
         assert entry is not None and entry.subject_id == str(job.id)
         assert key not in str(entry.attrs) and entry.attrs["key_fingerprint"]
         assert entry.attrs["shown"]
@@ -107,8 +124,9 @@ def test_citizens_cannot_open_profiles_and_unknown_keys_are_not_found(
     job = demo_job(db, "person")
     citizen = api_token(client, demo_city, Role.CITIZEN)
     mine = demo_city.account(Role.CITIZEN).username
-    assert client.get(f"/api/blocks/jobs/{job.id}/profiles/{mine}", headers=citizen)\
-        .status_code == 403  # fmt: skip
+    assert (
+        client.get(f"/api/blocks/jobs/{job.id}/profiles/{mine}", headers=citizen).status_code == 403
+    )
     bureau = token_for(client, demo_city, "dsj.data")
     missing = client.get(f"/api/blocks/jobs/{job.id}/profiles/000000000000000000", headers=bureau)
     assert missing.status_code == 404 and missing.json()["code"] == "blocks-profile-not-found"

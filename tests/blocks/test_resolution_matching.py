@@ -125,16 +125,24 @@ def test_clusters_gather_every_copy_and_explain_each_fuzzy_link() -> None:
         person("gongan-1"),
         person("rsj-1", name="章伟明", id_number=None, address="南明区新华路社区遵义路12号"),
         person("ybj-1", id_number=ID[:17] + "X"),
-        person("gongan-2", name="李秀英", id_number=make_resident_id("520103", date(1988, 1, 2), 2),
-               birth_date="1988-01-02", sex="女", address="贵阳市云岩区"),
-    ]  # fmt: skip
+        person(
+            "gongan-2",
+            name="李秀英",
+            id_number=make_resident_id("520103", date(1988, 1, 2), 2),
+            birth_date="1988-01-02",
+            sex="女",
+            address="贵阳市云岩区",
+        ),
+    ]
     resolution = resolve_people(records)
     clusters = sorted(sorted(c) for c in resolution.clusters)
     assert clusters == [["gongan-1", "rsj-1", "ybj-1"], ["gongan-2"]]
     assert resolution.keyless == 2
     assert {(m.left, m.right) for m in resolution.matches} <= {
-        ("gongan-1", "rsj-1"), ("gongan-1", "ybj-1"), ("rsj-1", "ybj-1"),
-    }  # fmt: skip
+        ("gongan-1", "rsj-1"),
+        ("gongan-1", "ybj-1"),
+        ("rsj-1", "ybj-1"),
+    }
     for match in resolution.matches:
         assert match.score.total == sum(p.weight for p in match.score.parts)
         assert "≥" in match.score.explain()
@@ -151,8 +159,9 @@ def test_blocking_compares_keyless_records_only_with_their_blocks() -> None:
         )
         for n in range(1_000)
     ]
-    records.append(person("lost", name="王" + chr(0x4E00 + 7), id_number=None,
-                          birth_date="1957-01-01"))  # fmt: skip
+    records.append(
+        person("lost", name="王" + chr(0x4E00 + 7), id_number=None, birth_date="1957-01-01")
+    )
     resolution = resolve_people(records)
     assert resolution.pairs_compared < 50
     assert resolution.cluster_of()["lost"] == resolution.cluster_of()["p7"]
@@ -199,12 +208,19 @@ def test_enterprises_match_by_credit_code_or_by_name_and_place(
 
 def test_enterprise_clusters_follow_codes_and_fuzzy_names() -> None:
     records = [
-        EnterpriseRecord("scjg-1", "scjg", "贵阳筑城餐饮管理有限公司", ENTERPRISE_CODE,
-                         "南明区新华路街道新华路社区"),
-        EnterpriseRecord("sw-1", "sw", "筑城餐饮管理有限公司", ENTERPRISE_CODE[:17] + "0",
-                         "南明区新华路社区"),
-        EnterpriseRecord("scjg-2", "scjg", "贵阳黔灵物流有限公司", make_credit_code("520103", 9),
-                         "云岩区"),
-    ]  # fmt: skip
+        EnterpriseRecord(
+            "scjg-1",
+            "scjg",
+            "贵阳筑城餐饮管理有限公司",
+            ENTERPRISE_CODE,
+            "南明区新华路街道新华路社区",
+        ),
+        EnterpriseRecord(
+            "sw-1", "sw", "筑城餐饮管理有限公司", ENTERPRISE_CODE[:17] + "0", "南明区新华路社区"
+        ),
+        EnterpriseRecord(
+            "scjg-2", "scjg", "贵阳黔灵物流有限公司", make_credit_code("520103", 9), "云岩区"
+        ),
+    ]
     clusters = sorted(sorted(c) for c in resolve_enterprises(records).clusters)
     assert clusters == [["scjg-1", "sw-1"], ["scjg-2"]]

@@ -105,17 +105,19 @@ def test_compare_explains_a_match_and_a_non_match(
     left = {"name": "张伟明", "birth_date": "1990-03-14", "address": "南明区新华路社区遵义路12号"}
     right = {**left, "name": "章伟明", "address": "贵州省贵阳市南明区新华路街道新华路社区"}
     response = client.post(
-        "/api/blocks/resolution/compare/people", json={"left": left, "right": right},
+        "/api/blocks/resolution/compare/people",
+        json={"left": left, "right": right},
         headers=handler,
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["is_match"] and body["decided_by"] == "score"
     assert [p["level"] for p in body["parts"]] == ["missing", "homophone", "exact", "community"]
     other = {**left, "name": "李秀英", "birth_date": "1991-07-02"}
     response = client.post(
-        "/api/blocks/resolution/compare/people", json={"left": left, "right": other},
+        "/api/blocks/resolution/compare/people",
+        json={"left": left, "right": other},
         headers=handler,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.json()["is_match"] is False

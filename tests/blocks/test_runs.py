@@ -21,34 +21,53 @@ PEOPLE = [f"52010219900101{n:04d}" for n in range(40)]
 
 def _tables(own_table: TableFactory):  # type: ignore[no-untyped-def]
     residents = own_table(
-        "residents", ["id_number", "name", "street", "updated_at"],
+        "residents",
+        ["id_number", "name", "street", "updated_at"],
         [(p, f"居民{i}", "新华路", f"2026-11-01T08:00:{i:02d}") for i, p in enumerate(PEOPLE)],
-    )  # fmt: skip
+    )
     benefits = own_table(
-        "benefits", ["benefit_no", "id_number", "kind"],
+        "benefits",
+        ["benefit_no", "id_number", "kind"],
         [(f"B{i:04d}", p, "高龄津贴" if i % 2 else "低保") for i, p in enumerate(PEOPLE[:25])],
-    )  # fmt: skip
+    )
     return residents, benefits
 
 
 def _job(residents: int, benefits: int) -> dict:
     return {
-        "name": "测试档案", "entity": "person",
+        "name": "测试档案",
+        "entity": "person",
         "sources": [
-            {"alias": "residents", "resource_id": residents, "key": "id_number",
-             "items": ["name", "street"], "updated_at": "updated_at"},
-            {"alias": "benefits", "resource_id": benefits, "key": "id_number",
-             "items": ["kind"], "row_key": ["benefit_no"]},
+            {
+                "alias": "residents",
+                "resource_id": residents,
+                "key": "id_number",
+                "items": ["name", "street"],
+                "updated_at": "updated_at",
+            },
+            {
+                "alias": "benefits",
+                "resource_id": benefits,
+                "key": "id_number",
+                "items": ["kind"],
+                "row_key": ["benefit_no"],
+            },
         ],
         "outputs": [{"name": "people"}],
-    }  # fmt: skip
+    }
 
 
 def _exports(db: Database, resource_id: int, after: int) -> int:
     with db.session() as session:
-        return len(session.scalars(select(LedgerEntry.seq).where(
-            LedgerEntry.activity == "exchange.exported", LedgerEntry.seq > after,
-            LedgerEntry.subject_id == str(resource_id))).all())  # fmt: skip
+        return len(
+            session.scalars(
+                select(LedgerEntry.seq).where(
+                    LedgerEntry.activity == "exchange.exported",
+                    LedgerEntry.seq > after,
+                    LedgerEntry.subject_id == str(resource_id),
+                )
+            ).all()
+        )
 
 
 def _last_seq(db: Database) -> int:
@@ -76,10 +95,15 @@ def test_a_run_reports_rows_read_per_source_and_ledgers_each_read_with_its_purpo
     assert read == {"residents": (40, 40), "benefits": (25, 25)}
     assert done["output_rows"] == 40
     with db.session() as session:
-        entries = session.scalars(select(LedgerEntry).where(
-            LedgerEntry.activity == "exchange.exported", LedgerEntry.seq > mark)).all()  # fmt: skip
-        assert {e.subject_id for e in entries} == {str(residents.resource_id),
-                                                   str(benefits.resource_id)}  # fmt: skip
+        entries = session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.activity == "exchange.exported", LedgerEntry.seq > mark
+            )
+        ).all()
+        assert {e.subject_id for e in entries} == {
+            str(residents.resource_id),
+            str(benefits.resource_id),
+        }
         assert all(e.attrs["purpose"].startswith("块数据融合") for e in entries)
     rows = _profile_rows(db, job.json()["id"])
     first = rows[0]
@@ -132,8 +156,10 @@ def test_an_incremental_run_refuses_only_changed_rows_and_equals_a_full_run(
             "updated_at = '2026-11-20T09:00:00' WHERE id_number = ?",
             (PEOPLE[3],),
         )
-        connection.execute("INSERT INTO residents VALUES (?, '新居民', '遵义路', "
-                           "'2026-11-21T09:00:00')", ("520102199001019999",))  # fmt: skip
+        connection.execute(
+            "INSERT INTO residents VALUES (?, '新居民', '遵义路', '2026-11-21T09:00:00')",
+            ("520102199001019999",),
+        )
     with sqlite3.connect(benefits.path) as connection:
         connection.execute("UPDATE benefits SET kind = '残疾人两项补贴' WHERE benefit_no = 'B0007'")
     incremental = run(client, bureau, job_id, mode="incremental")

@@ -31,6 +31,7 @@ TEMPLATE_PACKAGES = (
     "zhuyun.opendata",
     "zhuyun.governance",
     "zhuyun.supervision",
+    "zhuyun.blocks",
     "zhuyun.blocks.analytics",
     "zhuyun.services.certificates",
 )
