@@ -34,6 +34,7 @@ TEMPLATE_PACKAGES = (
     "zhuyun.blocks",
     "zhuyun.blocks.analytics",
     "zhuyun.services.certificates",
+    "zhuyun.services",
 )
 
 
