@@ -2,10 +2,11 @@
 only against records that share a blocking key, then clustering.
 
 1. Records with a valid key (GB 11643 resident ID, GB 32100 credit code) are grouped by it.
-2. Each keyless record (key missing, or failing its check) gets blocking keys: birth date +
-   surname sound, birth date + community, the digits of its ID in sorted order (a swapped
-   pair keeps them), name sound + street. Only the blocks a keyless record opens are built,
-   so the work grows with the keyless records, not with the square of all records.
+2. Each keyless record (key missing, or failing its check) gets blocking keys: the valid IDs
+   one slip away from its ID (check character, a swapped pair, one digit), birth date +
+   surname sound, birth date + community, name sound + street. Only the blocks a keyless
+   record opens are built, so the work grows with the keyless records, not with the square
+   of all records.
 3. Each candidate pair is scored (`scoring`); pairs at or above the threshold are matches.
 4. Matches join clusters strongest first (union-find), never two clusters with different
    valid keys: a keyless record that looks like two keyed people joins the closer one.
@@ -27,6 +28,7 @@ from zhuyun.blocks.resolution.records import (
     prepare_person,
 )
 from zhuyun.blocks.resolution.scoring import Score, score_enterprises, score_people
+from zhuyun.core.ids import resident_id_check_char
 
 #: A block bigger than this is skipped (and counted): it would say little and cost much.
 MAX_BLOCK = 1_000
@@ -166,15 +168,30 @@ class Resolver(Generic[P]):
         return pairs, skipped
 
 
+_DIGITS = "0123456789"
+
+
+def id_variants(text: str) -> set[str]:
+    """The IDs one slip away from `text`: itself, its body with the right check character,
+    each adjacent pair swapped, each body digit replaced. A keyless record opens the blocks
+    of these, so it meets the record that holds the number it was meant to be."""
+    if len(text) != 18 or not text[:17].isdigit():
+        return {text} if text else set()
+    body = text[:17]
+    variants = {text, body + resident_id_check_char(body)}
+    for i in range(17):
+        variants.add(text[:i] + text[i + 1] + text[i] + text[i + 2 :])
+        variants.update(text[:i] + d + text[i + 1 :] for d in _DIGITS)
+    return variants
+
+
 def person_block_keys(p: PreparedPerson) -> list[str]:
     surname = p.name_pinyin.split(" ", 1)[0] if p.name_pinyin else ""
-    keys = []
+    keys = ["id:" + p.key] if p.key else ["id:" + v for v in id_variants(p.id_text)]
     if p.birth_digits:
         keys.append(f"bs:{p.birth_digits}:{surname}")
         if p.place.community:
             keys.append(f"bc:{p.birth_digits}:{p.place.community}")
-    if len(p.id_text) >= 17:
-        keys.append("id:" + "".join(sorted(p.id_text[:17])))
     if p.name_pinyin:
         keys.append(f"np:{p.name_pinyin}:{p.place.street or p.place.district}")
     return keys
