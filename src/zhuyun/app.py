@@ -49,6 +49,7 @@ from zhuyun.services.certificates import api as certificates_api
 from zhuyun.services.certificates import pages as certificates_pages
 from zhuyun.supervision import api as supervision_api
 from zhuyun.supervision import pages as supervision_pages
+from zhuyun.supervision.rules import watcher as supervision_watcher
 from zhuyun.web import api as web_api
 from zhuyun.web import pages as web_pages
 from zhuyun.web.rendering import problem_page
@@ -98,7 +99,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         interval = settings.exchange_delivery_interval
         deliveries = DeliveryWorker(db, settings).start() if interval else None
+        watch_every = settings.supervision_watch_interval
+        rules_watcher = supervision_watcher.start_in_process(db, watch_every)
         yield
+        if rules_watcher is not None:
+            rules_watcher.set()
         if deliveries is not None:
             deliveries.stop()
         if database is None:

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     blocks_engine: Literal["duckdb", "spark"] = "duckdb"
     blocks_spark_master: str = "local[2]"
 
+    # 数据铁笼: seconds between the in-process rule watcher's polls of the ledger (0: no
+    # watcher in this process; run `zhuyun supervision watch` beside it instead).
+    supervision_watch_interval: float = Field(default=0, ge=0, le=60)
+
     @property
     def source_host_list(self) -> tuple[str, ...]:
         return tuple(h.strip() for h in self.source_hosts.split(",") if h.strip())

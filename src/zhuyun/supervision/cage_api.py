@@ -97,8 +97,8 @@ def export_powers(
     unit_id: UnitId = None,
     template: Annotated[bool, Query(description="the blank template only")] = False,
 ) -> Response:
-    where = powers.PowerFilter(unit_id=unit_id, query="\x00never" if template else None)
-    data = powers.export_workbook(session, where, ALL_UNITS)
+    where = powers.PowerFilter(unit_id=unit_id)
+    data = powers.export_workbook(session, where, ALL_UNITS, blank=template)
     return Response(
         data,
         media_type=XLSX,

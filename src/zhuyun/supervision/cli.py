@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -103,3 +104,30 @@ def export(
     target = output or Path(f"zhuyun-ledger{suffix[format]}")
     shutil.move(written, target)
     console.print(f"Wrote {target} ({target.stat().st_size:,} bytes). 已写入 {target}。")
+
+
+@supervision_app.command("watch")
+def watch(
+    interval: Annotated[float, typer.Option(help="seconds between polls of the ledger")] = 0.2,
+    once: Annotated[bool, typer.Option(help="catch up with the ledger, then stop")] = False,
+) -> None:
+    """Evaluate the rules on each new ledger entry (a warning within seconds) / 实时监督。"""
+    from zhuyun.supervision.rules import watcher
+
+    database = Database(get_settings().database_url)
+    try:
+        if once:
+            done = watcher.catch_up(database)
+            console.print(
+                f"{done.entries} entries evaluated, {done.warnings} warnings raised, "
+                f"{done.escalated} escalated; watermark {done.watermark}"
+            )
+            return
+        stop = threading.Event()
+        console.print(f"watching the ledger every {interval}s (Ctrl-C stops)")
+        try:
+            watcher.watch(database, stop, interval)
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        database.dispose()

@@ -237,8 +237,12 @@ def draft_of(power: Power, unit_code: str, links: list[tuple[str, str]]) -> Powe
     )
 
 
-def export_workbook(session: Session, where: PowerFilter, remit: Remit) -> bytes:
-    """The listed powers as the workbook a unit fills in (empty: the blank template)."""
+def export_workbook(
+    session: Session, where: PowerFilter, remit: Remit, *, blank: bool = False
+) -> bytes:
+    """The listed powers as the workbook a unit fills in (`blank`: the empty template)."""
+    if blank:
+        return write_workbook([])
     powers, _ = list_powers(session, where, remit, 0, MAX_EXPORT_POWERS)
     codes = {u.id: u.code for u in identity.units_by_id(session, {p.unit_id for p in powers})}
     links = links_of(session, [p.code for p in powers])

@@ -196,6 +196,7 @@ class _Reader:
 
     def __init__(self) -> None:
         self.issues: list[Issue] = []
+        self.listed: set[str] = set()  # codes on the powers sheet, even on rows with problems
 
     def problem(self, sheet: str, row: int | None, column: str | None, en: str, zh: str) -> None:
         where = f"{sheet}!{column or ''}{row or ''}"
@@ -358,6 +359,8 @@ def _read_powers(
     titles = {c.key: c.title for c in SHEETS[POWERS]}
     for number, row in reader.rows(book, POWERS):
         code = reader.code(POWERS, number, titles["code"], row["code"])
+        if code is not None:
+            reader.listed.add(code)
         unit = row["unit_code"]
         if unit is not None and not known_units(unit):
             reader.problem(
@@ -407,7 +410,7 @@ def _owner(
     reader: _Reader, sheet: str, number: int, row: dict[str, Any], drafts: dict[str, PowerDraft]
 ) -> PowerDraft | None:
     power = row["power"]
-    if power is not None and power not in drafts:
+    if power is not None and power not in reader.listed:
         reader.problem(
             sheet,
             number,
@@ -416,7 +419,7 @@ def _owner(
             f"权力编码“{power}”不在“{POWERS}”表中",
         )
         return None
-    return drafts.get(power) if power is not None else None
+    return drafts.get(power) if power is not None else None  # None: its row has problems
 
 
 def _read_parts(reader: _Reader, book: Any, drafts: dict[str, PowerDraft]) -> None:

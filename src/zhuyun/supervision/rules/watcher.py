@@ -1,7 +1,7 @@
 """The tailer: reads ledger entries past a persisted watermark, evaluates them in order and
 raises warnings, in the same transaction that moves the watermark — an entry is evaluated
 once even across restarts. It runs in-process (a daemon thread the app starts when
-`ZHUYUN_SUPERVISION_WATCH` is on) and as `zhuyun supervision watch`."""
+`ZHUYUN_SUPERVISION_WATCH_INTERVAL` is above 0) and as `zhuyun supervision watch`."""
 
 from __future__ import annotations
 
@@ -93,8 +93,11 @@ def watch(database: Database, stop: threading.Event, interval: float = 0.2) -> N
             stop.wait(interval)
 
 
-def start_in_process(database: Database, interval: float = 0.2) -> threading.Event:
-    """Start the watcher as a daemon thread; set the returned event to stop it."""
+def start_in_process(database: Database, interval: float) -> threading.Event | None:
+    """Start the watcher as a daemon thread polling every `interval` seconds (0: none); set
+    the returned event to stop it."""
+    if interval <= 0:
+        return None
     stop = threading.Event()
     threading.Thread(
         target=watch, args=(database, stop, interval), daemon=True, name="zhuyun-supervision-watch"
