@@ -5,7 +5,7 @@ Thin: the service answers, the templates show."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi import Path as PathParam
@@ -117,7 +117,7 @@ def start_run(
     return redirect(f"/blocks/runs/{run.id}")
 
 
-def _run_context(session: SessionDep, principal: Principal, run_id: int) -> dict[str, object]:
+def _run_context(session: SessionDep, principal: Principal, run_id: int) -> dict[str, Any]:
     run = service.get_run(session, run_id)
     job = service.get_job(session, run.job_id)
     service.ensure_owner(principal, job)
