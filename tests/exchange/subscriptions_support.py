@@ -8,6 +8,7 @@ and an `updated_at` text column the department's application stamps on every wri
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from tests.exchange.nodes_support import free_port
+from tests.exchange.nodes_support import ZHUYUN, free_port
+from zhuyun.core.settings import Settings
 
 RECEIVER = Path(__file__).with_name("webhook_receiver.py")
 ITEMS = ["permit_no", "id_number", "holder", "status"]
@@ -138,8 +140,11 @@ class Receiver:
     """The consumer's webhook receiver as a process of its own: it verifies each delivery
     with the Standard Webhooks library and appends what it accepted to a JSON-lines file."""
 
-    def __init__(self, folder: Path, secret: str, fail_first: int = 0) -> None:
+    def __init__(
+        self, folder: Path, secret: str, fail_first: int = 0, delay_s: float = 0.0
+    ) -> None:
         self.port = free_port()
+        self.delay_s = delay_s
         self.file = folder / f"received-{self.port}.jsonl"
         self.secret = secret
         self.fail_first = fail_first
@@ -152,7 +157,7 @@ class Receiver:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(RECEIVER), str(self.port), str(self.file), self.secret,
-             str(self.fail_first)],
+             str(self.fail_first), str(self.delay_s)],
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -188,3 +193,49 @@ def deduplicated(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def changes_of(deliveries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """(key, status) of every row in the deliveries, in order."""
     return [(row[0], row[3]) for d in deliveries for row in d["rows"]]
+
+
+class PlatformProcess:
+    """The platform served by `zhuyun serve` as a process of its own, on the tests' platform
+    database, with its in-process delivery worker passing every `interval` seconds."""
+
+    def __init__(self, settings: Settings, folder: Path, interval: float, retry: float) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.env = {
+            **os.environ,
+            "ZHUYUN_ENV": settings.env,
+            "ZHUYUN_DATA_DIR": str(settings.data_dir),
+            "ZHUYUN_DATABASE_URL": settings.database_url,
+            "ZHUYUN_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "ZHUYUN_EXCHANGE_DELIVERY_INTERVAL": str(interval),
+            "ZHUYUN_EXCHANGE_DELIVERY_RETRY": str(retry),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.folder / f"platform-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [ZHUYUN, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/api/health", timeout=1)
+                return
+            except httpx.TransportError:
+                assert self.process.poll() is None, "the platform process exited"
+                time.sleep(0.1)
+        raise RuntimeError("the platform did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no cleanup — a crash."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None

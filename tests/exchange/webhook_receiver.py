@@ -1,9 +1,10 @@
 """A consumer's webhook receiver, run as its own process by the subscription tests:
-`webhook_receiver.py PORT FILE SECRET FAIL_FIRST`.
+`webhook_receiver.py PORT FILE SECRET FAIL_FIRST [DELAY_S]`.
 
 It verifies every request with the Standard Webhooks library (a stock receiver, not the
 platform's code), answers 503 to the first FAIL_FIRST valid ones, and appends each accepted
-delivery to FILE (one JSON object a line, fsynced before it answers 204).
+delivery to FILE (one JSON object a line, fsynced before it answers 204), DELAY_S seconds
+after it arrived (a slow receiver).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 PORT, FILE, SECRET, FAIL_FIRST = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+DELAY_S = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
 lock = threading.Lock()
 failures_left = FAIL_FIRST
 
@@ -45,6 +48,7 @@ class Handler(BaseHTTPRequestHandler):
         if payload.get("delivery_id") != self.headers.get("webhook-id"):
             self._answer(400)
             return
+        time.sleep(DELAY_S)
         with lock:
             if failures_left > 0:
                 failures_left -= 1
