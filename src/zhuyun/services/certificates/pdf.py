@@ -3,8 +3,8 @@
 Drawn with reportlab. Chinese text uses reportlab's built-in CID font `STSong-Light`
 (Adobe-GB1, one of the PDF standard's CJK fonts): nothing to install or embed, every
 conforming viewer renders it with its own Song typeface, and text extraction works
-(UniGB-UCS2-H encoding). The QR code (reportlab's own encoder, error correction M) holds the
-public verification URL of the certificate.
+(UniGB-UCS2-H encoding). The QR code (encoded by segno, error correction M, drawn as one
+filled path with its quiet zone) holds the public verification URL of the certificate.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -34,16 +32,19 @@ def _font() -> str:
     return FONT
 
 
-def _qr(payload: str) -> Drawing:
-    widget = QrCodeWidget(payload, barLevel="M")
-    left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(
-        QR_SIZE,
-        QR_SIZE,
-        transform=[QR_SIZE / (right - left), 0, 0, QR_SIZE / (top - bottom), 0, 0],
-    )
-    drawing.add(widget)
-    return drawing
+def _draw_qr(page: canvas.Canvas, payload: str, x: float, y: float) -> None:
+    """The QR code of `payload` in a QR_SIZE square whose lower left corner is (x, y)."""
+    matrix = segno.make(payload, error="m", micro=False).matrix
+    quiet = 4  # modules of white border the standard asks for
+    module = QR_SIZE / (len(matrix) + 2 * quiet)
+    path = page.beginPath()
+    for row, modules in enumerate(matrix):
+        for column, dark in enumerate(modules):
+            if dark:
+                left = x + (column + quiet) * module
+                path.rect(left, y + QR_SIZE - (row + quiet + 1) * module, module, module)
+    page.setFillColorRGB(0, 0, 0)
+    page.drawPath(path, stroke=0, fill=1)
 
 
 def _wrapped(text: str, width: float, size: float) -> list[str]:
@@ -97,7 +98,7 @@ def render_pdf(certificate: Certificate, verify_url: str) -> bytes:
             y -= 7 * mm
         y -= 2 * mm
 
-    renderPDF.draw(_qr(verify_url), page, width - 30 * mm - QR_SIZE, 25 * mm)
+    _draw_qr(page, verify_url, width - 30 * mm - QR_SIZE, 25 * mm)
     page.setFont(font, 9)
     notes = [
         f"签发时间（UTC）：{certificate.issued_at.strftime('%Y-%m-%d %H:%M:%S')}",
