@@ -123,6 +123,7 @@ class _Item:
     joint: bool = False
     power: str | None = None
     certificate: str | None = None
+    optional: tuple[str, ...] = ()  # materials only some applicants have
 
 
 def _field(
@@ -233,6 +234,7 @@ ITEMS: tuple[_Item, ...] = (
             _field("contribution_level", "缴费档次"),
         ),
         power="GG-RSJ-001",
+        optional=("最低生活保障证明（代缴对象）",),
     ),
     _Item(
         "520100-RSJ-JF-0001",
@@ -390,6 +392,7 @@ ITEMS: tuple[_Item, ...] = (
         ),
         (_field("household_size", "家庭人数"), _field("current_housing", "现住房情况")),
         power="JF-ZJJ-001",
+        optional=("低保或收入情况",),
     ),
 )
 
@@ -476,13 +479,16 @@ def publish_items(session: Session, units: dict[str, OrgUnit]) -> list[str]:
             continue
         materials = []
         for name, kind, fetch in spec.materials:
+            required = name not in spec.optional
             if fetch is None or fetch[0] not in resources:
-                materials.append(MaterialDraft(name, "upload"))
+                materials.append(MaterialDraft(name, "upload", required=required))
                 continue
             table, key_field, key_source, info, fixed = fetch
             resource_id = resources[table]
             materials.append(
-                MaterialDraft(name, kind, resource_id, key_field, key_source, info, fixed)
+                MaterialDraft(
+                    name, kind, resource_id, key_field, key_source, info, fixed, required
+                )
             )
             if table != "library":
                 needed.setdefault((unit.id, resource_id), set()).update([*info, key_field])
