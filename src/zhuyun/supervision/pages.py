@@ -103,3 +103,9 @@ def mining_conformance(
     ranked = sorted(result.variants, key=lambda v: (v[2].fitness, -v[1]))[:VARIANTS_SHOWN]
     conformance = {**result.summary(), "variants": ranked}
     return _page(request, session, log, activity, text, conformance=conformance)
+
+
+# The 数据铁笼 pages (power list, warnings, big screen, public case page) have their own module.
+from zhuyun.supervision.cage_pages import router as _cage_router  # noqa: E402
+
+router.include_router(_cage_router)

@@ -18,6 +18,8 @@ closed.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -169,6 +171,15 @@ def _person_rows(
             return
 
 
+#: Aggregates (counts per grid, no personal data) of recent reads, so a page viewed again
+#: within the TTL does not read a city's register once more; keyed by everything that
+#: decides the answer: the viewer's unit (the gateway's policy), resource, scope, day, grids.
+POPULATION_TTL_S = 600.0
+_CACHE_SIZE = 64
+_population_cache: dict[tuple[Any, ...], tuple[float, Population]] = {}
+_cache_lock = threading.Lock()
+
+
 def read_population(
     session: Session,
     secret_key: str,
@@ -180,11 +191,41 @@ def read_population(
     today: date,
 ) -> Population:
     """Residents of the grids by sex and age band; a refusal is kept, not raised, so the
-    work-order indicators still show."""
-    population = Population()
+    work-order indicators still show (and nothing read before it is counted)."""
     if resource_id is None:
-        population.refused = "目录中没有人口基础信息资源。"
-        return population
+        return Population(refused="目录中没有人口基础信息资源。")
+    key = (
+        session.get_bind().engine.url.render_as_string(hide_password=True),
+        principal.unit_id, resource_id, district, on, today,
+        governance.current_revision(session), len(grids),
+    )  # fmt: skip
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _population_cache.get(key)
+    if cached is not None and now - cached[0] < POPULATION_TTL_S:
+        return cached[1]
+    population = _count_population(
+        session, secret_key, principal, resource_id, grids, district, on, today
+    )
+    if population.refused is None:
+        with _cache_lock:
+            if len(_population_cache) >= _CACHE_SIZE:
+                _population_cache.clear()
+            _population_cache[key] = (now, population)
+    return population
+
+
+def _count_population(
+    session: Session,
+    secret_key: str,
+    principal: Principal,
+    resource_id: int,
+    grids: Sequence[Any],
+    district: str | None,
+    on: date,
+    today: date,
+) -> Population:
+    population = Population()
     by_community: dict[str, list[str]] = defaultdict(list)
     for grid in grids:
         by_community[grid.community_code].append(grid.code)
@@ -203,7 +244,7 @@ def read_population(
             birth = parse_day(str(birth_text or ""))
             counts[age_band(birth, on) if birth else "?"] += 1
     except Problem as problem:
-        population.refused = problem.message_zh
+        return Population(refused=problem.message_zh)
     return population
 
 
