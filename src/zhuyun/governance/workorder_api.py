@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
@@ -15,7 +16,7 @@ from zhuyun.core.errors import Forbidden, Unprocessable
 from zhuyun.core.masking import mask
 from zhuyun.core.paging import Page, PageDep
 from zhuyun.governance.models import WorkOrder
-from zhuyun.governance.service import categories, intake, queries, sla, workflow
+from zhuyun.governance.service import categories, intake, photos, queries, sla, workflow
 from zhuyun.governance.service.classify import classifier
 from zhuyun.governance.workorder_schemas import (
     AssistPublic,
@@ -28,6 +29,7 @@ from zhuyun.governance.workorder_schemas import (
     EventPublic,
     IndicatorPublic,
     Note,
+    PhotoPublic,
     Rating,
     Reason,
     RegisterBody,
@@ -39,7 +41,7 @@ from zhuyun.governance.workorder_schemas import (
     WorkOrderPublic,
 )
 from zhuyun.identity import service as identity
-from zhuyun.identity.deps import Allowed, SessionDep
+from zhuyun.identity.deps import Allowed, SessionDep, SettingsDep
 from zhuyun.identity.permissions import AccountKind, Permission, Principal, Role
 
 router = APIRouter(prefix="/api/governance/workorders", tags=["governance 工单"])
@@ -50,6 +52,7 @@ Handler = Annotated[Principal, Allowed(Permission.WORKORDERS_HANDLE)]
 Verifier = Annotated[Principal, Allowed(Permission.WORKORDERS_VERIFY)]
 OrderId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="工单 id")]
 TaskId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+PhotoId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", max_length=100, description="幂等键")
 ]
@@ -114,8 +117,24 @@ def orders_public(
     return [order_public(session, principal, o, names) for o in orders]
 
 
+def _photos_by_event(session: Session, order: WorkOrder) -> dict[int | None, list[PhotoPublic]]:
+    shown: dict[int | None, list[PhotoPublic]] = {}
+    for p in photos.photos_of(session, order):
+        shown.setdefault(p.event_id, []).append(
+            PhotoPublic(
+                id=p.id,
+                url=f"/api/governance/workorders/{order.id}/photos/{p.id}",
+                media_type=p.media_type,
+                width=p.width,
+                height=p.height,
+            )
+        )
+    return shown
+
+
 def order_detail(session: Session, principal: Principal, order: WorkOrder) -> WorkOrderDetail:
     assists = queries.assists(session, order)
+    pictures = _photos_by_event(session, order)
     escalations = queries.escalations(session, order)
     names = identity.unit_names(
         session,
@@ -134,6 +153,7 @@ def order_detail(session: Session, principal: Principal, order: WorkOrder) -> Wo
                 actor_name=e.actor_name,
                 unit_id=e.unit_id,
                 note=e.note,
+                photos=pictures.get(e.id, []),
             )
             for e in queries.timeline(session, order)
         ],
@@ -457,3 +477,57 @@ def finish_assist(
     order = workflow.get_order(session, principal, order_id)
     workflow.finish_assist(session, principal, order, task_id, body.note)
     return _done(session, principal, order)
+
+
+def read_uploads(files: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """The uploads' names and bytes, each read to at most one byte past the limit (in the
+    route's worker thread: the parts are spooled files)."""
+    return [(f.filename or "", f.file.read(photos.MAX_BYTES + 1)) for f in files if f.filename]
+
+
+@router.post(
+    "/{order_id}/photos",
+    response_model=WorkOrderDetail,
+    summary="Add photos (JPEG, PNG, WebP; EXIF removed) / 上传照片",
+)
+def add_photos(
+    order_id: OrderId,
+    principal: Reporter,
+    session: SessionDep,
+    settings: SettingsDep,
+    files: Annotated[list[UploadFile], File(description="照片（最多 6 张，每张 ≤ 10 MB）")],
+) -> WorkOrderDetail:
+    uploads = photos.clean_all(read_uploads(files))
+    if not uploads:
+        raise Unprocessable("Choose at least one photo.", "请选择照片。", code="no-photos")
+    order = workflow.get_order(session, principal, order_id)
+    if not workflow.may_add_photos(session, principal, order):
+        raise Forbidden(
+            "Only the reporter, the assigned unit, the grid's workers or the command centre "
+            "may add photos.",
+            "只有反映人、责任单位、所在网格的网格员或指挥中心可以上传照片。",
+            code="not-allowed",
+        )
+    photos.attach(session, settings.data_dir, principal.as_actor(), order, uploads)
+    return _done(session, principal, order)
+
+
+@router.get(
+    "/{order_id}/photos/{photo_id}",
+    response_class=FileResponse,
+    summary="A photo of an order / 工单照片",
+)
+def get_photo(
+    order_id: OrderId,
+    photo_id: PhotoId,
+    principal: Reporter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> FileResponse:
+    order = workflow.get_order(session, principal, order_id)
+    photo = photos.get_photo(session, order, photo_id)
+    return FileResponse(
+        photos.path_of(settings.data_dir, photo),
+        media_type=photo.media_type,
+        headers={"Cache-Control": "private, max-age=3600"},
+    )

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from zhuyun.core.errors import Problem, Unprocessable
-from zhuyun.governance.service import categories, intake, queries, workflow
+from zhuyun.governance.service import categories, intake, photos, queries, workflow
 from zhuyun.governance.workorder_api import (
     indicator_rows,
     order_detail,
     orders_public,
 )
-from zhuyun.identity.deps import Allowed, SessionDep
+from zhuyun.identity.deps import Allowed, SessionDep, SettingsDep
 from zhuyun.identity.permissions import Permission, Principal
 from zhuyun.web.rendering import NavItem, pager, redirect, register_nav, render
 
@@ -124,6 +124,7 @@ def detail_page(
         page_title=f"工单 {order.number}",
         order=detail,
         actions=_actions(session, principal, order_id),
+        may_add_photos=workflow.may_add_photos(session, principal, order),
         categories=CATEGORY_CHOICES,
         urgency_labels=categories.URGENCY_LABELS_ZH,
         channel_labels=intake.CHANNEL_LABELS_ZH,
@@ -166,6 +167,26 @@ def act(
     return redirect(f"/governance/workorders/{order_id}")
 
 
+@router.post("/governance/workorders/{order_id}/photos")
+def add_photos_page(
+    order_id: OrderId,
+    principal: Reporter,
+    session: SessionDep,
+    settings: SettingsDep,
+    photo: Annotated[list[UploadFile] | None, File()] = None,
+) -> RedirectResponse:
+    from zhuyun.governance.workorder_api import read_uploads
+
+    order = workflow.get_order(session, principal, order_id)
+    if not workflow.may_add_photos(session, principal, order):
+        raise Unprocessable(
+            "You may not add photos here.", "您不能为该工单上传照片。", code="bad-action"
+        )
+    uploads = photos.clean_all(read_uploads(photo or []))
+    photos.attach(session, settings.data_dir, principal.as_actor(), order, uploads)
+    return redirect(f"/governance/workorders/{order_id}")
+
+
 @router.get("/governance/report", response_class=HTMLResponse)
 def report_form(request: Request, principal: Reporter) -> HTMLResponse:
     return render(
@@ -178,16 +199,19 @@ def report_submit(
     request: Request,
     principal: Reporter,
     session: SessionDep,
+    settings: SettingsDep,
     text: Annotated[str, Form(max_length=20_000)] = "",
     lng: Annotated[str, Form(max_length=20)] = "",
     lat: Annotated[str, Form(max_length=20)] = "",
     address: Annotated[str, Form(max_length=300)] = "",
     category: Annotated[str, Form(max_length=30)] = "",
     idempotency_key: Annotated[str, Form(max_length=100)] = "",
+    photo: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse | RedirectResponse:
-    from zhuyun.governance.workorder_api import channel_for
+    from zhuyun.governance.workorder_api import channel_for, read_uploads
 
     try:
+        uploads = photos.clean_all(read_uploads(photo or []))  # checked before anything is stored
         point = (float(lng), float(lat)) if lng and lat else (None, None)
         draft = intake.Draft(
             channel=channel_for(principal, None),
@@ -206,6 +230,11 @@ def report_submit(
             if idempotency_key
             else None,
         )
+        if not taken.replayed:
+            photos.attach(
+                session, settings.data_dir, principal.as_actor(), taken.order, uploads,
+                new_event=False,
+            )  # fmt: skip
     except (Problem, ValueError) as problem:
         session.rollback()
         message = problem.message_zh if isinstance(problem, Problem) else "经纬度格式不正确。"

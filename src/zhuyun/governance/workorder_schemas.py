@@ -66,6 +66,14 @@ class Suggestion(BaseModel):
     confidence: float
 
 
+class PhotoPublic(BaseModel):
+    id: int
+    url: str
+    media_type: str
+    width: int
+    height: int
+
+
 class EventPublic(BaseModel):
     at: datetime
     activity: str
@@ -75,6 +83,7 @@ class EventPublic(BaseModel):
     actor_name: str
     unit_id: int | None
     note: str | None
+    photos: list[PhotoPublic] = []
 
 
 class AssistPublic(BaseModel):

@@ -140,6 +140,19 @@ def can_see(session: Session, principal: Principal, order: WorkOrder) -> bool:
     return False
 
 
+def may_add_photos(session: Session, principal: Principal, order: WorkOrder) -> bool:
+    """The reporter, the command centre, the assigned unit and the grid's workers."""
+    if principal.via != "system" and order.reporter_id == principal.account_id:
+        return True
+    if is_command_centre(session, principal):
+        return True
+    if principal.can(Permission.WORKORDERS_HANDLE) and order.unit_id == principal.unit_id:
+        return order.unit_id is not None
+    if principal.has_role(Role.GRID_WORKER) and order.grid_code:
+        return order.grid_code in {g.code for g in grids_of_worker(session, principal.account_id)}
+    return False
+
+
 def get_order(session: Session, principal: Principal, order_id: int) -> WorkOrder:
     order = session.get(WorkOrder, order_id)
     if order is None or not can_see(session, principal, order):

@@ -10,7 +10,8 @@
     key.value = "form-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
   }
   var csrf = form.querySelector('input[name="csrf_token"]').value;
-  document.getElementById("suggest").addEventListener("click", function () {
+  var suggest = document.getElementById("suggest");  // the board's form has none
+  if (suggest) suggest.addEventListener("click", function () {
     var text = document.getElementById("r-text").value;
     var out = document.getElementById("suggestion");
     out.textContent = "分析中…";
