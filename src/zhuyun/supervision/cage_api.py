@@ -38,6 +38,8 @@ from zhuyun.supervision.models import Power, RuleWarning
 from zhuyun.supervision.powers.service import links_of
 from zhuyun.supervision.remit import ALL_UNITS, remit_of
 from zhuyun.supervision.rules import service as rules
+from zhuyun.supervision.rules.batch import run_over_ledger
+from zhuyun.supervision.rules.replay import supervise_log
 from zhuyun.supervision.rules.templates import TEMPLATES
 from zhuyun.supervision.rules.watcher import run_once
 from zhuyun.supervision.warnings.service import ESCALATION_ZH
@@ -251,6 +253,25 @@ def change_rule(
 def run_rules(_: Supervisor, session: SessionDep) -> PassPublic:
     done = run_once(session)
     return PassPublic(**vars(done))
+
+
+@router.post("/rules/batch", summary="All rules over the whole ledger (DuckDB) / 历史批量检查")
+def run_batch(_: Supervisor, session: SessionDep) -> dict[str, object]:
+    return run_over_ledger(session)
+
+
+@router.post(
+    "/logs/{log_id}/supervise", summary="Run the rules over an imported log / 监督导入日志"
+)
+def supervise_imported_log(
+    log_id: Annotated[int, PathParam(ge=1, le=2_147_483_647)],
+    principal: Supervisor,
+    session: SessionDep,
+    power_code: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+) -> dict[str, int]:
+    power = powers.get_power(session, power_code)
+    remit_of(session, principal).refuse_unless_covers(power.unit_id)
+    return supervise_log(session, principal.as_actor(), log_id, power_code)
 
 
 # --- warnings ------------------------------------------------------------------------------

@@ -131,3 +131,20 @@ def watch(
             stop.set()
     finally:
         database.dispose()
+
+
+@supervision_app.command("batch")
+def batch() -> None:
+    """All rules over the whole ledger on DuckDB; findings become warnings once / 历史批量检查。"""
+    from zhuyun.supervision.rules.batch import run_over_ledger
+
+    database = Database(get_settings().database_url)
+    try:
+        with database.session() as session:
+            summary = run_over_ledger(session)
+    finally:
+        database.dispose()
+    console.print(
+        f"{summary['events']} events, {summary['findings']} findings, "
+        f"{summary['raised']} new warnings: {summary['by_template']}"
+    )
