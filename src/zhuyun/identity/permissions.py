@@ -86,6 +86,9 @@ class Permission(StrEnum):
     WORKORDERS_HANDLE = "workorders.handle"  # act on the orders assigned to one's own unit
     WORKORDERS_VERIFY = "workorders.verify"  # verify (核查) the orders of one's grids
     WORKORDERS_DISPATCH = "workorders.dispatch"  # the command centre: register, dispatch, all
+    # 一网通办: electronic certificates (电子证照)
+    CERTIFICATES_ISSUE = "certificates.issue"  # issue certificates in the own unit's name
+    CERTIFICATES_REVOKE = "certificates.revoke"  # revoke the certificates the own unit issued
     BOARD_USE = "board.use"  # 社群通: post needs and offers, propose and confirm matches
     # 一网通办: one-stop online services
     SERVICES_APPLY = "services.apply"  # apply for services, track, pay, upload, rate one's own
@@ -129,6 +132,8 @@ PERMISSION_LABELS_ZH: dict[Permission, str] = {
     Permission.WORKORDERS_HANDLE: "办理本单位工单",
     Permission.WORKORDERS_VERIFY: "核查网格内工单",
     Permission.WORKORDERS_DISPATCH: "工单立案派遣（指挥中心）",
+    Permission.CERTIFICATES_ISSUE: "签发本单位电子证照",
+    Permission.CERTIFICATES_REVOKE: "注销本单位电子证照",
     Permission.BOARD_USE: "社群通供需发布与对接",
     Permission.SERVICES_APPLY: "申办政务服务",
     Permission.SERVICES_HANDLE: "办理本单位办件",
@@ -171,6 +176,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.WORKORDERS_HANDLE,
         Permission.WORKORDERS_VERIFY,
         Permission.BLOCKS_READ,
+        Permission.CERTIFICATES_ISSUE,
+        Permission.CERTIFICATES_REVOKE,
         Permission.SERVICES_HANDLE,
         Permission.SERVICES_DASHBOARD,
         Permission.SUPERVISION_REPORT,
