@@ -30,6 +30,7 @@ from zhuyun.exchange.service.deliveries import DeliveryWorker
 from zhuyun.governance import api as governance_api
 from zhuyun.governance import board_api as governance_board
 from zhuyun.governance import board_pages as governance_board_pages
+from zhuyun.governance import command_pages as governance_command_pages
 from zhuyun.governance import open311_api as governance_open311
 from zhuyun.governance import pages as governance_pages
 from zhuyun.governance import workorder_api as governance_workorders
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         governance_pages.router,
         governance_workorder_pages.router,
         governance_board_pages.router,
+        governance_command_pages.router,
         opendata_pages.router,
         opendata_developer_pages.router,
         services_pages.router,

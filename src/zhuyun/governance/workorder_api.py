@@ -27,7 +27,10 @@ from zhuyun.governance.workorder_schemas import (
     EscalationPublic,
     EscalationRunPublic,
     EventPublic,
+    GridHeat,
+    HeatPublic,
     IndicatorPublic,
+    LivePoint,
     Note,
     PhotoPublic,
     Rating,
@@ -323,6 +326,58 @@ def indicators(
     since: datetime | None = None,
 ) -> list[IndicatorPublic]:
     return indicator_rows(session, by, since)
+
+
+Division = Annotated[
+    str | None, Query(pattern=r"^\d{6}(\d{3})?$", description="区县（6 位）或街道（9 位）代码")
+]
+
+
+@router.get(
+    "/heat",
+    response_model=HeatPublic,
+    summary="Live orders per grid for the command centre's map / 网格热力",
+)
+def heat(principal: Reader, session: SessionDep, division: Division = None) -> HeatPublic:
+    rows = queries.live_by_grid(session, principal, division, utcnow())
+    return HeatPublic(
+        division=division,
+        grids=[GridHeat(grid_code=c, live=n, overdue=late) for c, n, late in rows],
+        live=sum(n for _, n, _ in rows),
+        max=max((n for _, n, _ in rows), default=0),
+    )
+
+
+@router.get(
+    "/live",
+    response_model=Page[LivePoint],
+    summary="Live orders with their points, most urgent first / 在办工单点位",
+)
+def live(
+    principal: Reader, session: SessionDep, page: PageDep, division: Division = None
+) -> Page[LivePoint]:
+    rows, total = queries.live_orders(session, principal, division, page.offset, page.limit)
+    now = utcnow()
+    points = [
+        LivePoint(
+            id=o.id,
+            number=o.number,
+            lng=o.lng or 0.0,
+            lat=o.lat or 0.0,
+            category=o.category,
+            category_name=categories.BY_CODE[o.category].name
+            if o.category in categories.BY_CODE
+            else o.category,
+            urgency=o.urgency,
+            status=o.status,
+            status_label=workflow.STATUS_LABELS_ZH.get(o.status, o.status),
+            grid_code=o.grid_code,
+            overdue=bool(o.due_at and o.due_at < now),
+            escalation_level=o.escalation_level,
+        )
+        for o in rows
+    ]
+    return Page.of(points, total, page)
 
 
 @router.post(

@@ -176,3 +176,33 @@ class Open311KeyPublic(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     key: str | None = None
+
+
+class GridHeat(BaseModel):
+    grid_code: str
+    live: int
+    overdue: int
+
+
+class HeatPublic(BaseModel):
+    """Live orders per grid: one row per grid that has any (bounded by the grids' count)."""
+
+    division: str | None
+    grids: list[GridHeat]
+    live: int
+    max: int
+
+
+class LivePoint(BaseModel):
+    id: int
+    number: str
+    lng: float
+    lat: float
+    category: str
+    category_name: str
+    urgency: str
+    status: str
+    status_label: str
+    grid_code: str | None
+    overdue: bool
+    escalation_level: int

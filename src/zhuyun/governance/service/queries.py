@@ -213,3 +213,47 @@ def indicators(
         Indicators(key, *(int(v or 0) for v in values))
         for key, *values in session.execute(query).all()
     ]
+
+
+LIVE = ("collected", "registered", "dispatched", "handling", "returned", "reported")
+"""Orders still in the city's hands: not closed, evaluated, rejected or merged."""
+
+
+def _in_scope(query: Select, division: str | None) -> Select:  # type: ignore[type-arg]
+    if division is None:
+        return query
+    if len(division) == 6:
+        return query.where(WorkOrder.district_code == division)
+    return query.where(WorkOrder.grid_code.startswith(division, autoescape=True))
+
+
+def live_by_grid(
+    session: Session, principal: Principal, division: str | None, now: datetime
+) -> list[tuple[str, int, int]]:
+    """Per grid (of the district or street, or the city): live orders and how many of them
+    are past their deadline — what the command centre's heat map colours. One row per grid
+    with live orders, so at most the number of grids."""
+    overdue = case((WorkOrder.due_at < now, 1), else_=0)
+    query = select(WorkOrder.grid_code, func.count(), func.sum(overdue)).where(
+        WorkOrder.status.in_(LIVE), WorkOrder.grid_code.is_not(None)
+    )
+    query = scoped(session, principal, _in_scope(query, division))
+    rows = session.execute(query.group_by(WorkOrder.grid_code)).all()
+    return [(str(code), int(count), int(late or 0)) for code, count, late in rows]
+
+
+def live_orders(
+    session: Session, principal: Principal, division: str | None, offset: int, limit: int
+) -> tuple[Sequence[WorkOrder], int]:
+    """Live orders with a point, most urgent first (escalated, then by deadline): the map's dots."""
+    query = select(WorkOrder).where(WorkOrder.status.in_(LIVE), WorkOrder.lng.is_not(None))
+    query = scoped(session, principal, _in_scope(query, division))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(
+            WorkOrder.escalation_level.desc(), WorkOrder.due_at.asc(), WorkOrder.id.desc()
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return rows, total
