@@ -14,6 +14,7 @@ from tests.blocks.conftest import TableFactory, declare, run
 from zhuyun.blocks.models import ProfileTable
 from zhuyun.core.db import Database
 from zhuyun.core.ledger import LedgerEntry
+from zhuyun.core.settings import Settings
 from zhuyun.exchange.service.connections import close_all
 
 PEOPLE = [f"52010219900101{n:04d}" for n in range(40)]
@@ -179,3 +180,32 @@ def test_an_incremental_run_refuses_only_changed_rows_and_equals_a_full_run(
     assert by_key[PEOPLE[3]]["residents__street"] == "中华南路"
     assert by_key[PEOPLE[7]]["benefits__kind"] == "残疾人两项补贴"
     assert by_key["520102199001019999"]["residents__name"] == "新居民"
+
+
+def test_a_newer_complete_run_supersedes_an_older_failed_one_and_clears_old_folders(
+    client: TestClient,
+    bureau: dict[str, str],
+    own_table: TableFactory,
+    db: Database,
+    demo_settings: Settings,
+) -> None:
+    residents, benefits = _tables(own_table)
+    job_id = declare(client, bureau, _job(residents.resource_id, benefits.resource_id)).json()["id"]
+    first = run(client, bureau, job_id)
+    aside = benefits.path.with_suffix(".away")
+    benefits.path.rename(aside)
+    close_all()
+    try:
+        failed = run(client, bureau, job_id)
+    finally:
+        aside.rename(benefits.path)
+    assert failed["resumable"]
+    second = run(client, bureau, job_id)
+    third = run(client, bureau, job_id)
+    assert third["status"] == "completed"
+    refused = client.post(f"/api/blocks/runs/{failed['id']}/resume", headers=bureau)
+    assert refused.status_code == 409  # its staged reads are older than the newer profile
+    folders = demo_settings.data_dir / "blocks" / f"job-{job_id}"
+    kept = sorted(p.name for p in folders.iterdir())
+    assert kept == [f"run-{second['id']}", f"run-{third['id']}"]  # current, and the one before
+    assert first["id"] < failed["id"]

@@ -233,7 +233,9 @@ def execute_run(database: Database, settings: Settings, run_id: int) -> None:
     except Exception as failure:  # every failure ends the run as failed, resumable
         _fail(database, run_id, principal, failure)
         return
-    _complete(database, run_id, principal, job.id, written, progress.state)
+    superseded = _complete(database, run_id, principal, job.id, written, progress.state, folder)
+    for folder_of_old_run in superseded:
+        shutil.rmtree(folder_of_old_run, ignore_errors=True)
 
 
 def _stage(
@@ -367,11 +369,31 @@ def _complete(
     job_id: int,
     written: dict[str, tuple[str, int]],
     state: dict[str, Any],
-) -> None:
-    """The swap: the job's profile tables point at this run's outputs, in one transaction."""
+    folder: Path,
+) -> list[Path]:
+    """The swap: the job's profile tables point at this run's outputs, in one transaction.
+    Returns the folders of runs now superseded, to remove: every older run's but the one just
+    replaced (a reader may still be on it). Older failed runs stop being resumable: their
+    staged reads are older than this run's."""
     with database.session() as session:
         run = get_run(session, run_id)
         tables = current_tables(session, job_id)
+        replaced = {t.run_id for t in tables.values()}
+        older = session.scalars(
+            select(FusionRun).where(
+                FusionRun.job_id == job_id,
+                FusionRun.id < run_id,
+                FusionRun.status.in_(("completed", "failed")),
+            )
+        ).all()
+        superseded = []
+        for old in older:
+            if old.status == "failed" and old.resumable:
+                old.resumable = False
+                old.error_en = (old.error_en or "") + f" Superseded by run {run_id}."
+                old.error_zh = (old.error_zh or "") + f"已被运行 {run_id} 取代。"
+            if old.id not in replaced:
+                superseded.append(folder.parent / f"run-{old.id}")
         for output, (path, rows) in written.items():
             table = tables.get(output)
             if table is None:
@@ -398,6 +420,7 @@ def _complete(
                 "outputs": {o: rows for o, (_, rows) in written.items()},
             },
         )
+    return superseded
 
 
 def _fail(database: Database, run_id: int, principal: Principal, failure: Exception) -> None:
