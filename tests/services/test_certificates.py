@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.helpers import api_token, token_for
 from tests.helpers import sign_in as browser_sign_in
 from zhuyun.core.db import Database
+from zhuyun.core.errors import Problem
 from zhuyun.core.ids import make_credit_code, make_resident_id
 from zhuyun.core.ledger import LedgerEntry
 from zhuyun.core.settings import DEV_SECRET
@@ -425,3 +426,26 @@ def test_the_issuing_units_page_lists_its_certificates_and_revokes_with_a_reason
         f"/certificates/{number}/revoke", data={"reason": "再次注销"}, follow_redirects=False
     )
     assert forged.status_code == 403  # no CSRF token: refused before anything happens
+
+
+def test_a_unit_key_sealed_under_another_platform_secret_refuses_to_sign_and_stores_nothing(
+    client: TestClient,
+    handler: dict[str, str],
+    person: tuple[str, str, dict[str, str]],
+    db: Database,
+) -> None:
+    issue(client, handler, person[0])  # the unit's key exists, sealed under the app's secret
+    with db.session() as session:
+        before = session.scalar(select(func.count()).select_from(Certificate))
+        unit = identity.find_unit_by_code(session, "rsj")
+        assert unit is not None
+        with pytest.raises(Problem) as refused:
+            service.issue_certificate(
+                session, kind="SBCBZM", issuer_unit_id=unit.id, holder_id=person[0],
+                holder_name=person[1], fields=holder_fields(), case_ref="case:rotated-secret",
+                actor=SYSTEM_PRINCIPAL, secret_key="a-secret-the-key-was-not-sealed-with",
+                sm2_units="",
+            )  # fmt: skip
+        assert refused.value.status == 503 and "ZHUYUN_SECRET_KEY" in refused.value.message_zh
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Certificate)) == before

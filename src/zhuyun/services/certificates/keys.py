@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
-from zhuyun.core.errors import NotFound
+from zhuyun.core.errors import NotFound, Problem
 from zhuyun.core.ledger import Actor, Subject, record
-from zhuyun.core.secret_box import open_sealed, seal
+from zhuyun.core.secret_box import SealBroken, open_sealed, seal
 from zhuyun.services.certificates import signing
 from zhuyun.services.certificates.models import CertificateKey
 from zhuyun.services.certificates.signing import Algorithm
@@ -64,7 +64,18 @@ def active_key(
 
 def sign_with(key: CertificateKey, secret_key: str, data: bytes) -> str:
     """Sign `data` with the unit key (its private half opened only for this)."""
-    private_b64 = open_sealed(key.private_key_sealed, secret_key)
+    try:
+        private_b64 = open_sealed(key.private_key_sealed, secret_key)
+    except SealBroken:
+        raise Problem(
+            f"The signing key {key.key_id} cannot be opened with the platform secret key (was "
+            "ZHUYUN_SECRET_KEY changed?); the unit cannot issue until it is restored or the key "
+            "is revoked.",
+            f"无法用平台密钥解开签名密钥 {key.key_id}（ZHUYUN_SECRET_KEY 是否已更换？）；"
+            "恢复平台密钥或吊销该签名密钥后方可继续签发。",
+            status=503,
+            code="certificate-key-sealed",
+        ) from None
     return signing.sign(key.algorithm, private_b64, key.public_key, data)
 
 

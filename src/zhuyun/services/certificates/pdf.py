@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import segno
 from reportlab.lib.pagesizes import A4
@@ -23,6 +24,7 @@ from zhuyun.services.certificates.kinds import BY_CODE
 from zhuyun.services.certificates.models import Certificate
 
 FONT = "STSong-Light"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 QR_SIZE = 40 * mm
 
 
@@ -101,7 +103,7 @@ def render_pdf(certificate: Certificate, verify_url: str) -> bytes:
     _draw_qr(page, verify_url, width - 30 * mm - QR_SIZE, 25 * mm)
     page.setFont(font, 9)
     notes = [
-        f"签发时间（UTC）：{certificate.issued_at.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"签发时间：{certificate.issued_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}（北京时间）",
         f"签名算法：{certificate.document['algorithm']}　密钥：{certificate.document['key_id']}",
         "扫描右侧二维码或访问以下地址核验真伪：",
         verify_url,
