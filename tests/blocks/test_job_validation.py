@@ -4,6 +4,7 @@ stored and no run can start."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from tests.blocks.conftest import declare, demo_job
 from tests.helpers import token_for
 from zhuyun.blocks.models import FusionJob
 from zhuyun.core.db import Database
+from zhuyun.demo.blocks import PURPOSE
 from zhuyun.demo.builder import DemoResult
 from zhuyun.demo.sharing import CHECK_PURPOSE
 
@@ -110,10 +112,6 @@ def test_the_same_idempotency_key_declares_one_job(
         '{"name": "幂等档案", "entity": "person", "purpose": "%s", "sources": [%s], '
         '"outputs": [{"name": "people"}]}'
     )
-    import json
-
-    from zhuyun.demo.blocks import PURPOSE
-
     body = {"definition": text % (PURPOSE, json.dumps(_person_source(db), ensure_ascii=False))}
     headers = {**bureau, "Idempotency-Key": uuid.uuid4().hex}
     first = client.post("/api/blocks/jobs", json=body, headers=headers)
@@ -137,3 +135,15 @@ def test_staff_without_blocks_manage_cannot_declare_jobs(
         },
     )
     assert response.status_code == 403
+
+
+def test_definitions_that_break_the_yaml_reader_are_refused_not_crashed_on(
+    client: TestClient, bureau: dict[str, str]
+) -> None:
+    for text in ("name: 2026-02-30", "[" * 5000, "a: !!python/object:os.system x"):
+        response = client.post(
+            "/api/blocks/jobs",
+            json={"definition": text},
+            headers={**bureau, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert response.status_code == 422, (text[:20], response.text[:200])

@@ -128,7 +128,7 @@ def parse_definition(text: str) -> JobDefinition:
         )
     try:
         raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError, RecursionError) as error:  # a bad date, deep nesting
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise Unprocessable(
