@@ -41,10 +41,15 @@ def test_a_citizen_applies_uploads_and_tracks_on_the_pages(
     key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)
     assert token and key
     fields = {
-        "csrf_token": token.group(1), "idempotency_key": key.group(1), "consent": "yes",
-        "name": "贵阳页面科技有限公司", "entity_type": "有限责任公司", "registered_capital": "5万元",
-        "address": "贵阳市乌当区新添大道1号", "business_scope": "技术服务",
-    }  # fmt: skip
+        "csrf_token": token.group(1),
+        "idempotency_key": key.group(1),
+        "consent": "yes",
+        "name": "贵阳页面科技有限公司",
+        "entity_type": "有限责任公司",
+        "registered_capital": "5万元",
+        "address": "贵阳市乌当区新添大道1号",
+        "business_scope": "技术服务",
+    }
     applied = client.post(f"/services/items/{STARTUP}/apply", data=fields, follow_redirects=False)
     assert applied.status_code == 303
     url = applied.headers["location"]

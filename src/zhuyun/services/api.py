@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 
-from zhuyun.core.errors import Forbidden
+from zhuyun.core.errors import Forbidden, NotFound
 from zhuyun.core.paging import Page, PageDep
 from zhuyun.identity import service as identity
 from zhuyun.identity.deps import Allowed, Caller, MaybeCaller, SessionDep, SettingsDep
@@ -28,6 +28,7 @@ from zhuyun.services.schemas import (
     FiguresPublic,
     ItemDetail,
     ItemPublic,
+    NotificationPublic,
     QueueEntry,
     RatingComment,
     RatingCreate,
@@ -39,6 +40,7 @@ from zhuyun.services.service import (
     cases,
     engine,
     items,
+    notifications,
     payments,
     ratings,
     stats,
@@ -322,3 +324,42 @@ def unit_comments(
         total,
         page,
     )
+
+
+@router.get("/notifications", response_model=Page[NotificationPublic])
+def my_notifications(
+    principal: Caller,
+    session: SessionDep,
+    page: PageDep,
+    unread: Annotated[bool, Query(description="只看未读")] = False,
+) -> Page[NotificationPublic]:
+    """One's own messages (an applicant's) and one's unit's (a handler's), newest first."""
+    rows, total = notifications.inbox(session, principal, unread, page.offset, page.limit)
+    return Page.of(
+        [
+            NotificationPublic(
+                id=n.id,
+                case_number=number,
+                kind=n.kind,
+                text=n.text,
+                created_at=n.created_at,
+                read=n.read_at is not None,
+            )
+            for n, number in rows
+        ],
+        total,
+        page,
+    )
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204)
+def read_notification(
+    notification_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    principal: Caller,
+    session: SessionDep,
+) -> Response:
+    if not notifications.mark_read(session, principal, notification_id):
+        raise NotFound(
+            "No such unread message of yours.", "没有这条未读消息。", code="notification-not-found"
+        )
+    return Response(status_code=204)

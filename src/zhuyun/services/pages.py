@@ -19,6 +19,7 @@ from zhuyun.services.service import (
     cases,
     engine,
     items,
+    notifications,
     payments,
     ratings,
     stats,
@@ -124,11 +125,13 @@ def my_cases(
     request: Request, principal: Applicant, session: SessionDep, offset: Offset = 0
 ) -> HTMLResponse:
     rows, total = cases.list_mine(session, principal, cases.CaseFilter(), offset, ROWS)
+    messages, _ = notifications.inbox(session, principal, False, 0, 10)
     return render(
         request,
         "services_mine.html",
         page_title="我的办件",
         cases=views.cases_public(session, rows),
+        messages=messages,
         pager=pager("/services/mine", {}, offset, ROWS, total),
     )
 
@@ -235,6 +238,7 @@ def workbench(
     names = identity.unit_names(session, [c.unit_id for _, c in rows])
     entries = [(t, views.case_public(session, c, names)) for t, c in rows]
     open_rectifications, _ = ratings.rectifications(session, principal, "open", 0, ROWS)
+    messages, _ = notifications.inbox(session, principal, True, 0, 10)
     return render(
         request,
         "services_workbench.html",
@@ -242,6 +246,7 @@ def workbench(
         entries=entries,
         overdue=overdue,
         rectifications=open_rectifications,
+        messages=messages,
         pager=pager(
             "/services/workbench", {"overdue": "true" if overdue else None}, offset, ROWS, total
         ),

@@ -206,3 +206,12 @@ class FiguresPublic(BaseModel):
     rating_count: int
     rating_average: float | None
     rating_distribution: dict[int, int]
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    case_number: str
+    kind: str
+    text: str
+    created_at: datetime
+    read: bool

@@ -266,6 +266,45 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "services_notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("created_at", zhuyun.core.db.UTCDateTime(), nullable=False),
+        sa.Column("read_at", zhuyun.core.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_services_notifications_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["services_cases.id"],
+            name=op.f("fk_services_notifications_case_id_services_cases"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_services_notifications_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_services_notifications")),
+    )
+    with op.batch_alter_table("services_notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_services_notifications_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_services_notifications_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_services_notifications_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_services_notifications_unit_id"), ["unit_id"], unique=False
+        )
+
+    op.create_table(
         "services_ratings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -339,6 +378,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_services_ratings_unit_id"))
 
     op.drop_table("services_ratings")
+    with op.batch_alter_table("services_notifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_services_notifications_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_services_notifications_created_at"))
+        batch_op.drop_index(batch_op.f("ix_services_notifications_case_id"))
+        batch_op.drop_index(batch_op.f("ix_services_notifications_account_id"))
+
+    op.drop_table("services_notifications")
     with op.batch_alter_table("services_case_tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_services_case_tasks_unit_id"))
         batch_op.drop_index(batch_op.f("ix_services_case_tasks_status"))

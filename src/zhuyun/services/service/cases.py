@@ -28,7 +28,7 @@ from zhuyun.identity import service as identity
 from zhuyun.identity.permissions import Permission, Principal, Role
 from zhuyun.identity.service.auth import record_refusal
 from zhuyun.services.models import Case, CaseMaterial, CaseTask, ItemMaterial, ServiceItem
-from zhuyun.services.service import autofill, engine, items
+from zhuyun.services.service import autofill, engine, items, notifications
 
 STATUS_LABELS_ZH = {
     "materials": "待补充材料",
@@ -303,6 +303,8 @@ def _start_if_complete(session: Session, actor: Actor, case: Case) -> None:
         {"due_on": case.due_on.isoformat(), "promised_days": item.promised_days},
         case_id=case.number,
     )
+    text = f"您的办件 {case.number}（{item.name}）材料齐全，已进入办理，办结时限 {case.due_on}。"
+    notifications.notify(session, case, "started", text, account_id=case.applicant_id)
     engine.open_first_step(session, case)
 
 

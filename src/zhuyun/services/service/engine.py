@@ -24,7 +24,7 @@ from zhuyun.core.ledger import Actor, Subject, record
 from zhuyun.identity import service as identity
 from zhuyun.identity.permissions import Permission, Principal, Role
 from zhuyun.services.models import Case, CaseTask, ServiceItem
-from zhuyun.services.service import results, workflows
+from zhuyun.services.service import notifications, results, workflows
 from zhuyun.services.service.items import workflow_spec
 
 
@@ -52,13 +52,16 @@ def _open(session: Session, case: Case, item: ServiceItem, step: workflows.StepS
     targets: list[tuple[str | None, str, str]] = [(b.code, b.name, b.unit) for b in step.branches]
     targets = targets or [(None, step.name, step.unit)]
     for branch, name, unit in targets:
+        unit_id = _unit_id(session, item, unit)
+        text = f"办件 {case.number}（{item.name}）待办：{name}，环节时限 {due}。"
+        notifications.notify(session, case, "task_opened", text, unit_id=unit_id)
         session.add(
             CaseTask(
                 case_id=case.id,
                 step=step.code,
                 branch=branch,
                 name=name,
-                unit_id=_unit_id(session, item, unit),
+                unit_id=unit_id,
                 status="open",
                 due_on=due,
             )
@@ -165,7 +168,7 @@ def act(session: Session, principal: Principal, case: Case, action: Action) -> C
         },
         case_id=case.number,
     )
-    _advance(session, principal, case, item, spec, step, action.action)
+    _advance(session, principal, case, item, spec, step, action.action, opinion)
     return case
 
 
@@ -177,10 +180,13 @@ def _advance(
     spec: workflows.WorkflowSpec,
     step: workflows.StepSpec,
     action: str,
+    opinion: str = "",
 ) -> None:
     actor = principal.as_actor()
     if action == "request_correction":
         case.status, case.paused_on = "correction", china_today()
+        text = f"您的办件 {case.number} 需要补正材料：{opinion}。补正期间暂停计时。"
+        notifications.notify(session, case, "correction", text, account_id=case.applicant_id)
         return
     if action == "refuse":
         _close(session, actor, case, "refused")
@@ -213,6 +219,11 @@ def _close(session: Session, actor: Actor, case: Case, outcome: str) -> None:
     case.closed_at = utcnow()
     today = china_today()
     case.closed_late = case.due_on is not None and today > case.due_on
+    label = {"approved": "准予办理", "rejected": "不予办理", "refused": "不予受理"}.get(
+        outcome, outcome
+    )
+    text = f"您的办件 {case.number} 已办结：{label}。欢迎对本次服务作出评价。"
+    notifications.notify(session, case, "closed", text, account_id=case.applicant_id)
     record(
         session,
         actor,

@@ -17,7 +17,7 @@ from zhuyun.core.holidays import load_calendar
 from zhuyun.core.ledger import Subject, record
 from zhuyun.identity.permissions import Permission, Principal
 from zhuyun.services.models import Case, Rating, Rectification
-from zhuyun.services.service import cases
+from zhuyun.services.service import cases, notifications
 
 POOR = 2
 RECTIFY_WORKING_DAYS = 5
@@ -64,6 +64,8 @@ def rate(session: Session, principal: Principal, case: Case, score: int, comment
         )
         session.add(task)
         session.flush()
+        message = f"办件 {case.number} 收到差评（{score} 分）：{text}。请于 {due} 前整改并回访。"
+        notifications.notify(session, case, "poor_rating", message, unit_id=case.unit_id)
         record(
             session,
             principal.as_actor(),
@@ -98,6 +100,8 @@ def rectify(
     task.status, task.done_at = "done", utcnow()
     case = session.get(Case, task.case_id)
     assert case is not None
+    reply = f"关于您对办件 {case.number} 的评价，部门已整改：{task.measures}"
+    notifications.notify(session, case, "rectified", reply, account_id=case.applicant_id)
     record(
         session,
         principal.as_actor(),
