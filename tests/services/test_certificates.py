@@ -449,3 +449,18 @@ def test_a_unit_key_sealed_under_another_platform_secret_refuses_to_sign_and_sto
         assert refused.value.status == 503 and "ZHUYUN_SECRET_KEY" in refused.value.message_zh
         session.rollback()
         assert session.scalar(select(func.count()).select_from(Certificate)) == before
+
+
+def test_a_certificate_past_its_signed_validity_verifies_as_expired(
+    client: TestClient,
+    handler: dict[str, str],
+    person: tuple[str, str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issued = issue(client, handler, person[0]).json()  # a 参保证明 is valid for one year
+    number, until = issued["number"], date.fromisoformat(issued["valid_until"])
+    monkeypatch.setattr(service, "china_today", lambda: until)
+    assert client.get(f"/api/certificates/verify/{number}").json()["status"] == "valid"
+    monkeypatch.setattr(service, "china_today", lambda: date.fromordinal(until.toordinal() + 1))
+    result = client.get(f"/api/certificates/verify/{number}").json()
+    assert result["status"] == "expired" and result["valid"] is False

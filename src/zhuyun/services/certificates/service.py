@@ -451,7 +451,8 @@ def _status(session: Session, certificate: Certificate, key: CertificateKey | No
             "该证照已被发证单位注销。",
             certificate,
         )
-    if certificate.valid_until is not None and certificate.valid_until < china_today():
+    until = certificate.document.get("valid_until")  # the signed date, not a column
+    if isinstance(until, str) and until < china_today().isoformat():
         return Verification(
             "expired", "The certificate has expired.", "该证照已过有效期。", certificate
         )
