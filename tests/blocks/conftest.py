@@ -20,7 +20,8 @@ from zhuyun.blocks.models import FusionJob
 from zhuyun.catalog.vocab import ShareType
 from zhuyun.core.db import Database
 from zhuyun.core.settings import Settings
-from zhuyun.demo.blocks import PURPOSE, DemoTable, publish_resource, write_table
+from zhuyun.demo.blocks import PURPOSE, publish_resource
+from zhuyun.demo.blocks_tables import DemoTable, write_table
 from zhuyun.demo.builder import DemoResult
 from zhuyun.exchange.connectors import SourceKind
 from zhuyun.exchange.service import sources

@@ -78,8 +78,8 @@ def _load_powers(con: duckdb.DuckDBPyConnection, powers: Iterable[PowerSpec]) ->
                     template,
                     float(p.get("k", 0) or 0),
                     int(p.get("min_history", 0) or 0),
-                    p.get("start"),
-                    p.get("end"),
+                    _minutes(p.get("start")),
+                    _minutes(p.get("end")),
                 )
             )
             for first, second in p.get("pairs", []) if template == "segregation" else []:
@@ -94,7 +94,7 @@ def _load_powers(con: duckdb.DuckDBPyConnection, powers: Iterable[PowerSpec]) ->
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE params (power_code VARCHAR, template VARCHAR,"
-        " k DOUBLE, min_history INTEGER, start_hm VARCHAR, end_hm VARCHAR)"
+        " k DOUBLE, min_history INTEGER, start_minute INTEGER, end_minute INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE pairs (power_code VARCHAR, a VARCHAR, b VARCHAR)")
     for table, rows in (
@@ -106,6 +106,14 @@ def _load_powers(con: duckdb.DuckDBPyConnection, powers: Iterable[PowerSpec]) ->
         if rows:
             marks = ", ".join("?" * len(rows[0]))
             con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _minutes(clock: str | None) -> int | None:
+    """ "08:30" → 510."""
+    if clock is None:
+        return None
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _load_calendar(
@@ -123,23 +131,34 @@ def _load_calendar(
     con.executemany("INSERT INTO workdays VALUES (?, ?, ?)", rows)
 
 
-FINDINGS_SQL = r"""
+ORDERED_SQL = r"""
+CREATE OR REPLACE TEMP TABLE ordered AS
 WITH ev AS (
-    SELECT e.*, s.idx, s.code, s.days, s.n_steps,
+    SELECT e.* EXCLUDE (activity, point_lookup, purpose), s.idx, s.code, s.days, s.n_steps,
+           hash(e.case_id) AS case_key,
            CAST(e.occurred_at + INTERVAL 8 HOUR AS DATE) AS local_day,
-           strftime(e.occurred_at + INTERVAL 8 HOUR, '%H:%M') AS local_hm
+           hour(e.occurred_at + INTERVAL 8 HOUR) * 60 + minute(e.occurred_at + INTERVAL 8 HOUR)
+               AS local_minute
     FROM events e JOIN steps s USING (power_code, activity)
-),
-ordered AS (
+)
+SELECT * EXCLUDE (done_before),
+    coalesce((done_before >> idx) & 1, 0) = 1 AS repeated
+FROM (
     SELECT *,
-        row_number() OVER (PARTITION BY case_id, code ORDER BY seq) AS nth,
-        coalesce(max(idx) OVER (PARTITION BY case_id ORDER BY seq
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) AS reached,
-        lag(local_day) OVER (PARTITION BY case_id ORDER BY seq) AS prev_day,
-        min(occurred_at) OVER (PARTITION BY case_id) AS case_start
+        -- one window (partition by a hash of the case, in ledger order) computes it all
+        coalesce(max(idx) OVER w_before, -1) AS reached,
+        bit_or(1::UBIGINT << idx) OVER w_before AS done_before,
+        lag(local_day) OVER w AS prev_day,
+        first_value(occurred_at) OVER w AS case_start
     FROM ev
-),
-mandatory_before AS (  -- per power and index: how many mandatory steps come before it
+    WINDOW w AS (PARTITION BY case_key ORDER BY seq),
+           w_before AS (PARTITION BY case_key ORDER BY seq
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+)
+"""
+
+FINDINGS_SQL = r"""
+WITH mandatory_before AS (  -- per power and index: how many mandatory steps come before it
     SELECT power_code, idx,
            coalesce(sum(mandatory::INTEGER) OVER (PARTITION BY power_code ORDER BY idx
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS m
@@ -147,8 +166,8 @@ mandatory_before AS (  -- per power and index: how many mandatory steps come bef
 ),
 step_order AS (
     SELECT 'step_order' AS template,
-           CASE WHEN o.nth > 1 THEN 'yellow' ELSE 'red' END AS level,
-           CASE WHEN o.nth > 1 THEN 'repeat:' WHEN o.idx < o.reached THEN 'order:'
+           CASE WHEN o.repeated THEN 'yellow' ELSE 'red' END AS level,
+           CASE WHEN o.repeated THEN 'repeat:' WHEN o.idx < o.reached THEN 'order:'
                 ELSE 'skip:' END || o.code AS key,
            o.case_id, o.power_code, o.unit_id, o.actor_id, o.seq, o.occurred_at
     FROM ordered o
@@ -156,7 +175,7 @@ step_order AS (
     JOIN mandatory_before here ON here.power_code = o.power_code AND here.idx = o.idx
     LEFT JOIN mandatory_before after_reached
         ON after_reached.power_code = o.power_code AND after_reached.idx = o.reached + 1
-    WHERE o.nth > 1 OR o.idx < o.reached
+    WHERE o.repeated OR o.idx < o.reached
        OR (o.idx > o.reached + 1 AND here.m - coalesce(after_reached.m, 0) > 0)
 ),
 late AS (
@@ -166,7 +185,7 @@ late AS (
     JOIN params p ON p.power_code = o.power_code AND p.template = 'time_limit'
     JOIN workdays w0 ON w0.day = o.prev_day
     JOIN workdays due ON due.idx = w0.idx + o.days AND due.working
-    WHERE o.nth = 1 AND o.idx = o.reached + 1 AND o.days IS NOT NULL AND o.local_day > due.day
+    WHERE NOT o.repeated AND o.idx = o.reached + 1 AND o.days IS NOT NULL AND o.local_day > due.day
 ),
 discretion AS (
     SELECT 'discretion_range' AS template, 'red' AS level, 'amount:' || o.article AS key,
@@ -217,14 +236,15 @@ segregation AS (
            max(y.occurred_at) OVER (PARTITION BY y.case_id, pr.a, pr.b) AS occurred_at
     FROM ordered x
     JOIN pairs pr ON pr.power_code = x.power_code AND pr.a = x.code
-    JOIN ordered y ON y.case_id = x.case_id AND y.code = pr.b AND y.actor_id = x.actor_id
+    JOIN ordered y ON y.case_key = x.case_key AND y.case_id = x.case_id AND y.code = pr.b
+        AND y.actor_id = x.actor_id
     JOIN params p ON p.power_code = x.power_code AND p.template = 'segregation'
     WHERE x.actor_id IS NOT NULL AND x.actor_id <> 0
 ),
 durations AS (
     SELECT case_id, power_code, unit_id, actor_id, seq, occurred_at,
            ln(1 + greatest(epoch(occurred_at) - epoch(case_start), 0)) AS d
-    FROM ordered WHERE idx = n_steps - 1 AND nth = 1
+    FROM ordered WHERE idx = n_steps - 1 AND NOT repeated
 ),
 profile AS (
     SELECT power_code, avg(d) AS mean, stddev_pop(d) AS sd, count(*) AS n FROM durations
@@ -245,15 +265,16 @@ hours AS (
     JOIN params p ON p.power_code = o.power_code AND p.template = 'out_of_hours'
     JOIN workdays w ON w.day = o.local_day
     WHERE o.actor_id IS NOT NULL AND o.actor_id <> 0
-      AND (NOT w.working OR o.local_hm < p.start_hm OR o.local_hm >= p.end_hm)
+      AND (NOT w.working OR o.local_minute < p.start_minute OR o.local_minute >= p.end_minute)
 ),
 cases AS (
     SELECT case_id, any_value(unit_id) AS unit_id, min(occurred_at) AS opened,
            max(CASE WHEN idx = n_steps - 1 THEN occurred_at END) AS ended
-    FROM ev GROUP BY case_id
+    FROM ordered GROUP BY case_id
 ),
 reads AS (
-    SELECT r.*, regexp_extract(r.purpose, 'case:([^\s,，]+)', 1) AS ref
+    SELECT r.*, coalesce(nullif(regexp_extract(r.purpose, 'case:([^\s,，]+)', 1), ''),
+                         trim(r.purpose)) AS ref
     FROM events r
     WHERE r.activity IN ('exchange.query', 'exchange.exported') AND r.point_lookup
       AND r.actor_id IS NOT NULL AND r.actor_id <> 0
@@ -262,10 +283,9 @@ no_case AS (
     SELECT 'data_without_case' AS template, 'red' AS level, 'seq:' || r.seq AS key,
            r.case_id, NULL AS power_code, r.unit_id, r.actor_id, r.seq, r.occurred_at
     FROM reads r
-    LEFT JOIN cases c ON c.case_id = CASE WHEN r.ref = '' THEN trim(r.purpose) ELSE r.ref END
-         AND c.unit_id = r.unit_id AND c.opened <= r.occurred_at
-         AND (c.ended IS NULL OR c.ended >= r.occurred_at)
-    WHERE c.case_id IS NULL AND $data_rule
+    LEFT JOIN cases c ON c.case_id = r.ref
+    WHERE $data_rule AND (c.case_id IS NULL OR c.unit_id <> r.unit_id OR c.opened > r.occurred_at
+                          OR c.ended < r.occurred_at)
 )
 SELECT * FROM step_order UNION ALL SELECT * FROM late UNION ALL SELECT * FROM discretion
 UNION ALL SELECT * FROM outliers UNION ALL SELECT * FROM officer_outliers
@@ -291,6 +311,8 @@ def evaluate(
     first, last = span or (None, None)
     today = date.today()
     _load_calendar(con, calendar, first or today, last or today)
+    con.execute("SET preserve_insertion_order = false")  # findings come in no order
+    con.execute(ORDERED_SQL)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE findings AS "
         + FINDINGS_SQL.replace("$data_rule", "TRUE" if data_rule_on else "FALSE")
