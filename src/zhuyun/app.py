@@ -23,9 +23,11 @@ from zhuyun.core.nul_guard import RejectNulCharacters
 from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange import api as exchange_api
 from zhuyun.exchange import api_nodes as exchange_nodes_api
+from zhuyun.exchange import api_peers as exchange_peers_api
 from zhuyun.exchange import api_subscriptions as exchange_subscriptions_api
 from zhuyun.exchange import pages as exchange_pages
 from zhuyun.exchange.service import nodes as exchange_nodes
+from zhuyun.exchange.service import upward as exchange_upward
 from zhuyun.exchange.service.deliveries import DeliveryWorker
 from zhuyun.governance import api as governance_api
 from zhuyun.governance import board_api as governance_board
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exchange_api.router,
         exchange_nodes_api.router,
         exchange_subscriptions_api.router,
+        exchange_peers_api.router,
         governance_api.router,
         governance_workorders.router,
         governance_open311.router,
@@ -164,6 +167,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ):
         app.include_router(router)
     app.mount("/open311", governance_open311.fallback)  # Open311's own 404s
+    peer = exchange_upward.peer_app(db, settings)
+    if peer is not None:  # a district platform answers its city's signed requests
+        app.mount("/api/exchange/peer", peer)
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RejectNulCharacters)

@@ -54,7 +54,7 @@ class NodeProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, "NODE_PG_SECRET": "pg-secret-kept-on-the-node"},
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine takes its time to import
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.url}/", timeout=1)

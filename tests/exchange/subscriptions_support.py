@@ -216,22 +216,22 @@ class PlatformProcess:
 
     def start(self) -> None:
         self.starts += 1
-        log = (self.folder / f"platform-{self.starts}.log").open("wb")
+        log = self.folder / f"platform-{self.starts}.log"
         self.process = subprocess.Popen(
             [ZHUYUN, "serve", "--port", str(self.port)],
             env=self.env,
-            stdout=log,
+            stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"http://127.0.0.1:{self.port}/api/health", timeout=1)
                 return
             except httpx.TransportError:
-                assert self.process.poll() is None, "the platform process exited"
+                assert self.process.poll() is None, log.read_text()
                 time.sleep(0.1)
-        raise RuntimeError("the platform did not start")
+        raise RuntimeError(f"the platform did not start: {log.read_text()[-3000:]}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup — a crash."""

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # failed webhook call (doubling per attempt, up to 10 minutes).
     exchange_delivery_interval: float = Field(default=5.0, ge=0, le=3600)
     exchange_delivery_retry: float = Field(default=5.0, gt=0, le=3600)
+    # A district platform publishing up: the node.toml of its peer identity (made with
+    # `zhuyun node init`; empty: this platform answers no upper platform) and the code of
+    # its own unit the upper platform reads as (its grants and masking apply).
+    exchange_peer_config: Path | None = None
+    exchange_upper_unit: str = ""
 
     # Units (codes, comma-separated; * for all) whose electronic certificates are signed with
     # SM2 (GB/T 32918) instead of Ed25519; a unit's key is made on its first certificate.

@@ -259,3 +259,34 @@ class Delivery(Base):
     query_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UpwardExport(Base):
+    """A resource this (district) platform publishes up to the platform above it: listed in
+    the answer to its `catalog` call and readable by it under this platform's own policy."""
+
+    __tablename__ = "exchange_upward_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(Integer, unique=True)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PeerResource(Base):
+    """A catalog resource of this (city) platform that stands for a resource a lower-level
+    platform published up: where it comes from, so the catalog can say so and queries are
+    routed there (its binding's source is the peer, of kind node)."""
+
+    __tablename__ = "exchange_peer_resources"
+    __table_args__ = (
+        UniqueConstraint("node_id", "remote_resource_id", name="uq_exchange_peer_resources_remote"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(Integer, unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("exchange_nodes.id"), index=True)
+    remote_resource_id: Mapped[int] = mapped_column(Integer)
+    remote_code: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

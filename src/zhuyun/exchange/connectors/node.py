@@ -177,7 +177,7 @@ class NodeConnector:
             return self._unavailable(
                 f"it answered HTTP {response.status_code}", f"返回 HTTP {response.status_code}"
             )
-        if code in _PASSED_ON:
+        if code in _PASSED_ON or code.startswith("policy-"):  # a peer platform's own policy
             return _NodeProblem(en, zh, status=response.status_code, code=code)
         return NodeRefused(
             f"The node {self.node} refused the platform's request: {en}",
@@ -319,6 +319,10 @@ class NodeConnector:
         """The node's own answer to a health check: its version and each source's health."""
         answer: dict[str, Any] = self._json("health", {}, 5.0)
         return answer
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """What a peer platform publishes up (its `catalog` source): resources and items."""
+        return list(self._json("catalog", {"source": self.source}, 10.0)["resources"])
 
     def tables(self) -> list[str]:
         return [str(t) for t in self._json("tables", {"source": self.source}, 10.0)["tables"]]

@@ -10,6 +10,10 @@ this read; everything else is refused with a problem (both languages) and logged
 | `POST /v1/select` | `{source, query, grant, timeout_s, batch_size, arrow}` | frames |
 | `POST /v1/lookup` | `{source, query: {table, columns, key, value, limit}, grant, …}` | frames |
 | `POST /v1/count` | `{source, query, grant, timeout_s}` | `{count}` (JSON) |
+| `POST /v1/catalog` | `{source}` | what a source publishes up, if it does (JSON) |
+
+A district platform answers its city platform with this same app, mounted in its own
+(`exchange.service.upward`): one source, its catalog, read through its own gateway.
 
 JSON answers carry `X-Zhuyun-Answer-Signature`; framed answers end with a signed trailer.
 """
@@ -129,14 +133,16 @@ def _problem_response(problem: Problem, path: str) -> Response:
 class NodeService:
     """The node: its sources' connectors, its keys, its message log."""
 
-    def __init__(self, config: NodeConfig) -> None:
+    def __init__(self, config: NodeConfig, connectors: dict[str, Connector] | None = None) -> None:
         self.config = config
         self.keys = KeyRing(config.key_file, config.trusted_file)
         self.keys.key()  # fails at start when `zhuyun node init` was not run
         self.log = MessageLog(config.log_url, config.timestamp_window_s)
-        self.connectors: dict[str, Connector] = {
-            name: connect(source) for name, source in config.sources.items()
-        }
+        self.connectors: dict[str, Connector] = (
+            connectors
+            if connectors is not None
+            else {name: connect(source) for name, source in config.sources.items()}
+        )
         self._columns: dict[tuple[int, str], tuple[float, list[ColumnInfo]]] = {}
 
     def close(self) -> None:
@@ -339,8 +345,11 @@ def _lifespan(service: NodeService) -> Any:
     return lifespan
 
 
-def create_node_app(config: NodeConfig) -> Starlette:
-    service = NodeService(config)
+def create_node_app(
+    config: NodeConfig, connectors: dict[str, Connector] | None = None
+) -> Starlette:
+    """The node's app; `connectors` replace the configured sources (a platform's peer)."""
+    service = NodeService(config, connectors)
 
     def refuse(problem: Problem, request: Request, kid: str | None) -> Response:
         client = request.client.host if request.client else None
@@ -372,6 +381,11 @@ def create_node_app(config: NodeConfig) -> Starlette:
         source, connector = service.connector(body)
         if op == "tables":
             return service.signed_json({"tables": connector.tables()}, auth.nonce)
+        if op == "catalog":
+            published = getattr(connector, "catalog", None)
+            if published is None:
+                raise refusal("unknown-operation")
+            return service.signed_json({"resources": published()}, auth.nonce)
         if op == "columns":
             table = body.get("table")
             if not isinstance(table, str):
@@ -458,8 +472,9 @@ def create_node_app(config: NodeConfig) -> Starlette:
         try:
             if len(body) > MAX_BODY:
                 raise refusal("too-large")
+            # the path the platform signed: the same where this app is mounted under a prefix
             auth = await run_in_threadpool(
-                service.authenticate, request.method, request.url.path, headers, body
+                service.authenticate, request.method, f"/v1/{op}", headers, body
             )
         except Refusal as problem:
             return await run_in_threadpool(refuse, problem, request, kid)

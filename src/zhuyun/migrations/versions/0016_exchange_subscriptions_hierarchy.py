@@ -113,8 +113,51 @@ def upgrade() -> None:
     with op.batch_alter_table("exchange_deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exchange_deliveries_status"), ["status"], unique=False)
 
+    op.create_table(
+        "exchange_upward_exports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.Column("published_at", zhuyun.core.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["published_by"],
+            ["accounts.id"],
+            name=op.f("fk_exchange_upward_exports_published_by_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_upward_exports")),
+        sa.UniqueConstraint("resource_id", name=op.f("uq_exchange_upward_exports_resource_id")),
+    )
+    op.create_table(
+        "exchange_peer_resources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("remote_resource_id", sa.Integer(), nullable=False),
+        sa.Column("remote_code", sa.String(length=100), nullable=False),
+        sa.Column("origin", sa.String(length=200), nullable=False),
+        sa.Column("imported_at", zhuyun.core.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["exchange_nodes.id"],
+            name=op.f("fk_exchange_peer_resources_node_id_exchange_nodes"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_peer_resources")),
+        sa.UniqueConstraint("resource_id", name=op.f("uq_exchange_peer_resources_resource_id")),
+        sa.UniqueConstraint(
+            "node_id", "remote_resource_id", name="uq_exchange_peer_resources_remote"
+        ),
+    )
+    with op.batch_alter_table("exchange_peer_resources", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_exchange_peer_resources_node_id"), ["node_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("exchange_peer_resources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchange_peer_resources_node_id"))
+    op.drop_table("exchange_peer_resources")
+    op.drop_table("exchange_upward_exports")
     with op.batch_alter_table("exchange_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exchange_deliveries_status"))
     op.drop_table("exchange_deliveries")
