@@ -104,3 +104,20 @@ def test_workbench_and_dashboard_for_staff_and_not_for_citizens(
 def test_public_ratings_page(client: TestClient) -> None:
     page = client.get("/services/ratings")
     assert page.status_code == 200 and "贵阳市人力资源和社会保障局" in page.text
+
+
+def test_a_handler_closes_a_rectification_from_the_workbench(
+    client: TestClient, demo_city: DemoResult
+) -> None:
+    _login(client, demo_city, "rsj.handler")
+    bench = client.get("/services/workbench")
+    form = re.search(r'action="(/services/rectifications/\d+)"', bench.text)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', bench.text)
+    assert form and token, "the demo's poor rating left a rectification open"
+    done = client.post(
+        form.group(1),
+        data={"csrf_token": token.group(1), "measures": "增加进度短信提醒", "callback": "已回访"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert form.group(1) not in client.get("/services/workbench").text

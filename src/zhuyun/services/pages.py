@@ -253,6 +253,18 @@ def workbench(
     )
 
 
+@router.post("/services/rectifications/{rectification_id}")
+def rectify_page(
+    rectification_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    principal: Handler,
+    session: SessionDep,
+    measures: Annotated[str, Form(max_length=1000)],
+    callback: Annotated[str, Form(max_length=1000)],
+) -> RedirectResponse:
+    ratings.rectify(session, principal, rectification_id, measures, callback)
+    return redirect("/services/workbench")
+
+
 @router.get("/services/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, principal: Viewer, session: SessionDep) -> HTMLResponse:
     unit_id = None if cases.is_city_wide(principal) else principal.unit_id
