@@ -130,3 +130,27 @@ def test_citizens_cannot_open_profiles_and_unknown_keys_are_not_found(
     bureau = token_for(client, demo_city, "dsj.data")
     missing = client.get(f"/api/blocks/jobs/{job.id}/profiles/000000000000000000", headers=bureau)
     assert missing.status_code == 404 and missing.json()["code"] == "blocks-profile-not-found"
+
+
+def test_a_district_unit_sees_a_divisional_resource_only_where_the_profile_shows_its_division(
+    client: TestClient, demo_city: DemoResult, db: Database
+) -> None:
+    """The enterprise register is shared unconditionally, but a district's unit reads only
+    its own district's rows: the 一企一档 does not carry the division, so it is withheld."""
+    with db.session() as session:
+        unit = identity.find_unit_by_code(session, "520102.rsj")
+        assert unit is not None
+        identity.create_staff(session, SYSTEM, StaffDraft(
+            "nanming.rsj.handler", "南明区人社局经办人", unit.id, "Zy-blocks-2026!",
+            ((Role.CASE_HANDLER, unit.id),)))  # fmt: skip
+    token = client.post(
+        "/api/auth/token", json={"username": "nanming.rsj.handler", "password": "Zy-blocks-2026!"}
+    )
+    assert token.status_code == 201, token.text
+    headers = {"Authorization": f"Bearer {token.json()['token']}"}
+    job = demo_job(db, "enterprise")
+    enterprise = demo_city.account(Role.ENTERPRISE).username
+    seen = _sources(client, headers, job.id, enterprise)
+    assert not seen["registration"]["visible"]
+    assert "本辖区" in seen["registration"]["hidden_reason_zh"]
+    assert seen["penalties"]["visible"]  # shared city-wide, no division on its rows

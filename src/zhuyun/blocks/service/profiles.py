@@ -28,7 +28,7 @@ from zhuyun.blocks.service.jobs import definition_of
 from zhuyun.blocks.service.runs import current_tables, get_run
 from zhuyun.catalog import service as catalog
 from zhuyun.core.calendar import china_today
-from zhuyun.core.errors import NotFound, Problem, Unprocessable
+from zhuyun.core.errors import Forbidden, NotFound, Problem, Unprocessable
 from zhuyun.core.ledger import Subject, record
 from zhuyun.core.masking import mask
 from zhuyun.exchange.formats import OutputFormat
@@ -116,13 +116,30 @@ def _checked_key(key: str) -> str:
 
 
 def _viewer_masks(
-    session: Session, secret_key: str, viewer: Principal, spec: SourceSpec, purpose: str
+    session: Session,
+    secret_key: str,
+    viewer: Principal,
+    spec: SourceSpec,
+    purpose: str,
+    row: dict[str, Any],
 ) -> dict[str, str]:
-    """The items the policy masks for the viewer's unit; raises the policy's refusal."""
+    """The items the policy masks for the viewer's unit; raises the policy's refusal, and
+    refuses a source whose rows a unit below the city may read only in its own division when
+    the profile does not show the row to be in it."""
     request = gateway.QueryRequest(
         spec.resource_id, spec.read_items, purpose, limit=1, export=True, format=OutputFormat.ARROW
     )
     prepared = gateway.prepare(session, secret_key, viewer, request, china_today())
+    limit = prepared.decision.row_filter
+    if limit is not None:
+        value = row.get(f"{spec.alias}__{limit.field}") if spec.take == Take.LATEST else None
+        if not (isinstance(value, str) and value.startswith(str(limit.value))):
+            raise Forbidden(
+                "Your unit reads this resource only within its own division, and this profile's "
+                "record is not shown to be in it.",
+                "本单位只能查看本辖区内的该类数据，该档案的记录不在或无法确认在本辖区内。",
+                code="blocks-outside-division",
+            )
     return dict(prepared.decision.masked)
 
 
@@ -203,7 +220,7 @@ def _source_facts(
         visible=False,
     )
     try:
-        masked = _viewer_masks(session, secret_key, viewer, spec, purpose)
+        masked = _viewer_masks(session, secret_key, viewer, spec, purpose, row)
     except Problem as refused:
         facts.hidden_reason_en, facts.hidden_reason_zh = refused.message_en, refused.message_zh
         return facts
