@@ -39,6 +39,7 @@ def test_running_a_job_from_its_page_leads_to_a_finished_progress_bar(
     job = demo_job(db, "grid")
     page = client.get(f"/blocks/jobs/{job.id}")
     assert page.status_code == 200 and "运行作业" in page.text
+    assert "网格实有人口信息" in page.text and "城市管理案件信息" in page.text
     key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page.text)
     assert key is not None
     response = client.post(

@@ -86,6 +86,7 @@ def job_page(
         page_title=job.name,
         job=job_public(session, job),
         owner=identity.get_unit(session, job.owner_unit_id).name,
+        resource_names=service.resource_names(session, job),
         entity_label=_entity_label(job.entity),
         may_run=may_run,
         runs=[run_public(r) for r in runs],

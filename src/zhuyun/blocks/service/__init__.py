@@ -1,6 +1,13 @@
 """块数据's operations: the only part of the blocks module other modules and its routes call."""
 
-from zhuyun.blocks.service.jobs import create_job, definition_of, ensure_owner, get_job, list_jobs
+from zhuyun.blocks.service.jobs import (
+    create_job,
+    definition_of,
+    ensure_owner,
+    get_job,
+    list_jobs,
+    resource_names,
+)
 from zhuyun.blocks.service.profiles import Profile, SourceFacts, read_profile
 from zhuyun.blocks.service.runs import (
     ENGINES,
@@ -30,6 +37,7 @@ __all__ = [
     "list_jobs",
     "list_runs",
     "read_profile",
+    "resource_names",
     "resume_run",
     "start_run",
 ]

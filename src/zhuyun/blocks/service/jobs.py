@@ -198,3 +198,9 @@ def list_jobs(
         select(FusionJob).order_by(FusionJob.id.desc()).offset(offset).limit(limit)
     ).all()
     return rows, total
+
+
+def resource_names(session: Session, job: FusionJob) -> dict[int, str]:
+    """The catalog names of the resources a job reads (for pages)."""
+    ids = {s.resource_id for s in definition_of(job).sources}
+    return {rid: catalog.published_view(session, rid).name for rid in sorted(ids)}
