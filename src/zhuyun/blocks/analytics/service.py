@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 
 from zhuyun.blocks.analytics.forecast import ForecastReport, forecast_next_month
 from zhuyun.blocks.resolution.normalise import parse_day
+from zhuyun.blocks.resolution.reading import open_read
 from zhuyun.catalog import service as catalog
 from zhuyun.core.calendar import CHINA_TIME
 from zhuyun.core.divisions import GUIYANG, children_of
 from zhuyun.core.errors import Problem, Unprocessable
 from zhuyun.exchange.connectors import Filter
-from zhuyun.exchange.service import gateway
 from zhuyun.governance import service as governance
 from zhuyun.governance.service.locate import pick
 from zhuyun.governance.service.queries import OrderFilter, list_orders
@@ -146,31 +146,6 @@ def _grids(session: Session, district: str | None) -> list[Any]:
     return list(rows)
 
 
-def _person_rows(
-    session: Session,
-    secret_key: str,
-    principal: Principal,
-    resource_id: int,
-    district: str | None,
-    today: date,
-    population: Population,
-) -> Iterator[list[Any]]:
-    cursor: str | None = None
-    filters = [Filter("domicile_division_code", "prefix", district)] if district else []
-    while True:
-        request = gateway.QueryRequest(
-            resource_id, POPULATION_ITEMS, PURPOSE, filters, limit=gateway.MAX_PAGE_ROWS,
-            after=cursor,
-        )  # fmt: skip
-        prepared = gateway.prepare(session, secret_key, principal, request, today)
-        page = gateway.run_page(session, secret_key, prepared)
-        population.masked = sorted(page.masked)
-        yield from page.rows
-        cursor = page.next_cursor
-        if cursor is None or not page.rows:
-            return
-
-
 #: Aggregates (counts per grid, no personal data) of recent reads, so a page viewed again
 #: within the TTL does not read a city's register once more; keyed by everything that
 #: decides the answer: the viewer's unit (the gateway's policy), resource, scope, day, grids.
@@ -229,10 +204,13 @@ def _count_population(
     by_community: dict[str, list[str]] = defaultdict(list)
     for grid in grids:
         by_community[grid.community_code].append(grid.code)
+    filters = [Filter("domicile_division_code", "prefix", district)] if district else []
     try:
-        for address, sex, birth_text in _person_rows(
-            session, secret_key, principal, resource_id, district, today, population
-        ):
+        read = open_read(
+            session, secret_key, principal, resource_id, POPULATION_ITEMS, PURPOSE, today, filters
+        )
+        population.masked = read.masked
+        for address, sex, birth_text in read.rows():
             population.read += 1
             grid_code = _grid_of(str(address or ""), by_community)
             if grid_code is None:

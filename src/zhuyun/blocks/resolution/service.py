@@ -25,6 +25,7 @@ from zhuyun.blocks.resolution.demo import (
     make_demo_set,
 )
 from zhuyun.blocks.resolution.engine import Match, Resolution, resolve_people
+from zhuyun.blocks.resolution.reading import open_read
 from zhuyun.blocks.resolution.records import (
     EnterpriseRecord,
     PersonRecord,
@@ -40,11 +41,9 @@ from zhuyun.blocks.resolution.scoring import (
 )
 from zhuyun.core.errors import Forbidden
 from zhuyun.core.masking import MaskKind, mask
-from zhuyun.exchange.service import gateway
 from zhuyun.identity.permissions import Principal
 
 PERSON_ITEMS = ("id_number", "name", "sex", "birth_date", "address")
-PAGE = 1_000
 DEFAULT_PURPOSE = "块数据实体识别：评估人员记录融合的查准率与查全率"
 
 
@@ -72,36 +71,20 @@ def read_people(
     today: date,
 ) -> list[BasePerson]:
     """Up to `limit` people of a population resource, read in clear through the gateway."""
-    people: list[BasePerson] = []
-    cursor: str | None = None
-    while len(people) < limit:
-        request = gateway.QueryRequest(
-            resource_id,
-            PERSON_ITEMS,
-            purpose,
-            limit=min(PAGE, limit - len(people)),
-            after=cursor,
+    read = open_read(session, secret_key, principal, resource_id, PERSON_ITEMS, purpose, today)
+    if read.masked:
+        raise Forbidden(
+            "Entity resolution needs these items in clear, but your unit reads "
+            f"{', '.join(read.masked)} masked: apply for a grant that clears them.",
+            f"实体识别需要明文数据，本单位读取的信息项{'、'.join(read.masked)}"
+            "为脱敏值，请申请明文授权。",
+            code="resolution-needs-clear-items",
         )
-        prepared = gateway.prepare(session, secret_key, principal, request, today)
-        if prepared.decision.masked:
-            raise Forbidden(
-                "Entity resolution needs these items in clear, but your unit reads "
-                f"{', '.join(sorted(prepared.decision.masked))} masked: apply for a grant "
-                "that clears them.",
-                f"实体识别需要明文数据，本单位读取的信息项"
-                f"{'、'.join(sorted(prepared.decision.masked))}为脱敏值，请申请明文授权。",
-                code="resolution-needs-clear-items",
-            )
-        page = gateway.run_page(session, secret_key, prepared)
-        people.extend(
-            BasePerson(str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or ""), str(r[4] or ""))
-            for r in page.rows
-            if r[0] and r[1]
-        )
-        cursor = page.next_cursor
-        if cursor is None or not page.rows:
-            break
-    return people
+    return [
+        BasePerson(str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or ""), str(r[4] or ""))
+        for r in read.rows(limit)
+        if r[0] and r[1]
+    ]
 
 
 def _example(match: Match, names: dict[str, str]) -> dict[str, Any]:
