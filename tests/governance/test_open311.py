@@ -9,11 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from georeport import GeoReport
 from requests import HTTPError
+from sqlalchemy import func, select
 
 from tests.governance.workorders_support import other_point
 from tests.helpers import api_token
 from zhuyun.core.db import Database
 from zhuyun.demo.builder import DemoResult
+from zhuyun.governance.models import WorkOrder
 from zhuyun.identity.permissions import Role
 
 BASE = "/open311/v2"
@@ -27,6 +29,11 @@ def api_key(client: TestClient, demo_city: DemoResult) -> str:
     key: str = response.json()["key"]
     assert key.startswith("o311_")
     return key
+
+
+def _orders(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(WorkOrder)) or 0
 
 
 def _post(client: TestClient, fmt: str, **form: object) -> tuple[int, object]:
@@ -83,6 +90,7 @@ def test_posting_needs_a_valid_api_key_and_errors_take_the_spec_format(
 ) -> None:
     _, lng, lat = other_point(db, "", 12)
     good = {"service_code": "noise", "lat": lat, "long": lng, "description": "广场舞音响太大"}
+    before = _orders(db)
     status, body = _post(client, "json", **good)
     assert status == 403 and body[0]["code"] == 403  # type: ignore[index]
     status, body = _post(client, "json", api_key="o311_bad_key", **good)
@@ -97,11 +105,13 @@ def test_posting_needs_a_valid_api_key_and_errors_take_the_spec_format(
         ({**good, "lat": 39.9, "long": 116.4}, 400, "outside the city"),
         ({**good, "service_code": "utilities"}, 400, "attribute[supply]"),
         ({**good, "attribute[urgency]": "yesterday"}, 400, "attribute[urgency]"),
+        ({**good, "description": "吵" * 3_000}, 400, "2000"),
     ]
     for form, code, words in cases:
         status, body = _post(client, "json", api_key=api_key, **form)
         assert status == code, body
         assert body[0]["code"] == code and words in body[0]["description"]  # type: ignore[index]
+    assert _orders(db) == before  # nothing stored by any of them
     assert client.get(f"{BASE}/requests/GY0.json").json()[0]["code"] == 404
     assert client.get(f"{BASE}/requests.json", params={"status": "pending"}).status_code == 400
     assert (

@@ -230,6 +230,52 @@ def record(
     return entry
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One entry for `record_many`: what `record` takes."""
+
+    actor: Actor
+    activity: str
+    subject: Subject
+    attrs: Mapping[str, Any] | None = None
+    case_id: str | None = None
+
+
+def record_many(session: Session, entries: list[Pending]) -> list[LedgerEntry]:
+    """Append entries in their order with one multi-row insert, in the caller's transaction:
+    for batches (a day of 12345 calls), where one `record` per entry would cost a statement
+    each. Under the chain lock the head is read once and the entries sealed one after another,
+    so the chain is the same as if each had been recorded alone."""
+    if not entries:
+        return []
+    connection = session.connection()
+    _lock_chain(connection)
+    session.flush()
+    seq, prev = _head(session)
+    now = utcnow()
+    sealed: list[LedgerEntry] = []
+    for pending in entries:
+        entry = LedgerEntry(
+            occurred_at=now,
+            case_id=(pending.case_id or pending.subject.key)[:_KEY_LENGTH],
+            activity=pending.activity,
+            actor_id=pending.actor.id,
+            actor_name=pending.actor.name,
+            unit_id=pending.actor.unit_id,
+            role=pending.actor.role,
+            subject_type=pending.subject.type,
+            subject_id=str(pending.subject.id)[:_KEY_LENGTH],
+            attrs=_normalise_attrs(pending.attrs),
+            algorithm=HASH_ALGORITHM,
+        )
+        _seal_entry(entry, seq, prev)
+        seq, prev = entry.seq, entry.hash
+        sealed.append(entry)
+    connection.execute(_INSERT, [_row(e) for e in sealed])
+    _known_heads[connection.engine] = (seq, prev)
+    return sealed
+
+
 _TABLE = cast(Table, LedgerEntry.__table__)
 _INSERT = insert(_TABLE)
 _COLUMNS = tuple(column.key for column in _TABLE.columns)

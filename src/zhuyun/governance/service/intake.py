@@ -22,22 +22,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhuyun.core.db import utcnow
 from zhuyun.core.errors import NotFound, Unprocessable
-from zhuyun.core.ledger import Actor, Subject, record
-from zhuyun.governance.models import WorkOrder
+from zhuyun.core.ledger import Actor, Pending, Subject, record_many
+from zhuyun.governance.models import AssistTask, Grid, WorkOrder, WorkOrderEvent
 from zhuyun.governance.service import sla
 from zhuyun.governance.service.addresses import AddressProblem, parse_address
 from zhuyun.governance.service.categories import BY_CODE, Urgency
 from zhuyun.governance.service.classify import classifier
 from zhuyun.governance.service.dispatch import responsible
 from zhuyun.governance.service.geometry import metres_between
-from zhuyun.governance.service.locate import grid_of, grid_of_address
-from zhuyun.governance.service.workflow import FINISHED, add_event, register
+from zhuyun.governance.service.locate import grid_codes_of, grid_of, grid_of_address
+from zhuyun.governance.service.workflow import FINISHED
 
 CHANNELS = ("hotline", "patrol", "app", "open311")
 CHANNEL_LABELS_ZH = {
@@ -51,6 +51,7 @@ AUTO_REGISTER_CONFIDENCE = 0.35  # below it, the command centre registers by han
 DUPLICATE_METRES = 150.0
 DUPLICATE_WINDOW = timedelta(hours=72)
 DUPLICATE_TEXT_SIMILARITY = 0.35
+CANDIDATES = 20  # the newest open orders of a cell a new report is compared with
 
 
 @dataclass
@@ -148,44 +149,6 @@ def similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def find_original(
-    session: Session,
-    category: str,
-    place: Place,
-    lng: float | None,
-    lat: float | None,
-    text: str,
-    now: datetime,
-) -> WorkOrder | None:
-    if place.grid_code is None and place.street_code is None:
-        return None
-    query = select(WorkOrder).where(
-        WorkOrder.category == category,
-        WorkOrder.created_at >= now - DUPLICATE_WINDOW,
-        WorkOrder.status.not_in(FINISHED),
-        WorkOrder.duplicate_of_id.is_(None),
-    )
-    if place.grid_code is not None:
-        query = query.where(WorkOrder.grid_code == place.grid_code)
-    else:
-        query = query.where(WorkOrder.street_code == place.street_code)
-    for candidate in session.scalars(query.order_by(WorkOrder.id.desc()).limit(20)):
-        if lng is not None and lat is not None and candidate.lng is not None:
-            if _metres(candidate, lng, lat) <= DUPLICATE_METRES:
-                return candidate
-        elif similarity(candidate.text, text) >= DUPLICATE_TEXT_SIMILARITY:
-            return candidate
-    return None
-
-
-def _replay(session: Session, scope: str, key: str) -> WorkOrder | None:
-    return session.scalar(
-        select(WorkOrder).where(
-            WorkOrder.idempotency_scope == scope, WorkOrder.idempotency_key == key
-        )
-    )
-
-
 def submit(
     session: Session,
     actor: Actor,
@@ -195,21 +158,63 @@ def submit(
     idempotency: tuple[str, str] | None = None,
 ) -> Intake:
     """Take in one order; see the module's docstring."""
-    if idempotency is not None:
-        key = idempotency[1].strip()
-        if not key or len(key) > 100:
-            raise Unprocessable(
-                "An idempotency key has 1 to 100 characters.",
-                "幂等键须为 1–100 个字符。",
-                code="invalid-idempotency-key",
-            )
-        idempotency = (idempotency[0], key)
-        existing = _replay(session, *idempotency)
-        if existing is not None:
-            return Intake(existing, replayed=True)
     return submit_many(session, actor, [draft], reporter_id=reporter_id, idempotency=[idempotency])[
         0
     ]
+
+
+def _checked_key(idempotency: tuple[str, str] | None) -> tuple[str, str] | None:
+    if idempotency is None:
+        return None
+    key = idempotency[1].strip()
+    if not key or len(key) > 100:
+        raise Unprocessable(
+            "An idempotency key has 1 to 100 characters.",
+            "幂等键须为 1–100 个字符。",
+            code="invalid-idempotency-key",
+        )
+    return idempotency[0], key
+
+
+def _check_draft(draft: Draft) -> None:
+    if draft.channel not in CHANNELS:
+        raise Unprocessable(f"Unknown channel {draft.channel!r}.", "未知渠道。", code="bad-channel")
+    if draft.category is not None and draft.category not in BY_CODE:
+        raise Unprocessable(
+            f"Unknown category {draft.category!r}.",
+            f"未知事项类别 {draft.category}。",
+            code="unknown-category",
+        )
+    if draft.urgency is not None and draft.urgency not in set(Urgency):
+        raise Unprocessable(
+            f"Unknown urgency {draft.urgency!r}.",
+            "紧急程度须为 normal、urgent 或 critical。",
+            code="invalid-urgency",
+        )
+
+
+def _places(session: Session, drafts: Sequence[Draft]) -> list[Place]:
+    """Every draft's place: the points all at once (one index lookup), the rest one by one."""
+    places: list[Place | None] = [None] * len(drafts)
+    pointed = [
+        i for i, d in enumerate(drafts) if d.lng is not None and d.lat is not None and not d.address
+    ]
+    if pointed:
+        codes = grid_codes_of(session, [(drafts[i].lng, drafts[i].lat) for i in pointed])  # type: ignore[misc]
+        found = {c for c in codes if c}
+        parents = {
+            code: (street, district)
+            for code, street, district in session.execute(
+                select(Grid.code, Grid.street_code, Grid.district_code).where(Grid.code.in_(found))
+            )
+        } if found else {}  # fmt: skip
+        for i, code in zip(pointed, codes, strict=True):
+            street, district = parents.get(code, (None, None)) if code else (None, None)
+            places[i] = Place(code, street, district)
+    for i, draft in enumerate(drafts):
+        if places[i] is None:
+            places[i] = locate(session, draft.lng, draft.lat, draft.address)
+    return [p for p in places if p is not None]
 
 
 def submit_many(
@@ -220,188 +225,345 @@ def submit_many(
     reporter_id: int | None,
     idempotency: Sequence[tuple[str, str] | None] | None = None,
 ) -> list[Intake]:
-    """Take in many orders at once: one classification call for all their texts."""
+    """Take in many orders at once (a batch of 12345 calls, or one report): checked, located
+    and classified together, then written together — one multi-row insert each of orders,
+    timeline events and ledger entries (`core.ledger.record_many`), duplicates found with one
+    query. Exactly once: an idempotency key already taken answers its order (replayed); a key
+    taken by a concurrent writer meanwhile makes the batch start again from the check."""
+    keys = [_checked_key(k) for k in idempotency] if idempotency else [None] * len(drafts)
     texts = [_check_text(d.text) for d in drafts]
-    for d in drafts:
-        if d.channel not in CHANNELS:
-            raise Unprocessable(f"Unknown channel {d.channel!r}.", "未知渠道。", code="bad-channel")
-        if d.category is not None and d.category not in BY_CODE:
-            raise Unprocessable(
-                f"Unknown category {d.category!r}.",
-                f"未知事项类别 {d.category}。",
-                code="unknown-category",
-            )
-        if d.urgency is not None and d.urgency not in set(Urgency):
-            raise Unprocessable(
-                f"Unknown urgency {d.urgency!r}.",
-                "紧急程度须为 normal、urgent 或 critical。",
-                code="invalid-urgency",
-            )
-    places = [locate(session, d.lng, d.lat, d.address) for d in drafts]
+    for draft in drafts:
+        _check_draft(draft)
+    places = _places(session, drafts)
     predictions = classifier(session).predict(texts)
-    batch = _Batch()
-    results: list[Intake] = []
-    for index, (draft, text, place, predicted) in enumerate(
-        zip(drafts, texts, places, predictions, strict=True)
-    ):
-        key = idempotency[index] if idempotency else None
-        results.append(
-            _take(session, actor, draft, text, place, predicted, reporter_id, key, batch)
-        )
-    return results
+    for attempt in range(3):
+        try:
+            return _Batch(session, actor, reporter_id).take(
+                drafts, texts, places, predictions, keys
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass
+class _Candidate:
+    """An open order a new report may repeat: in the database (`id`) or new in this batch."""
+
+    id: int | None
+    order: WorkOrder | None
+    number: str
+    status: str
+    lng: float | None
+    lat: float | None
+    text: str
+
+
+def _cell(category: str, place: Place) -> tuple[str, str, str] | None:
+    if place.grid_code is not None:
+        return (category, "grid", place.grid_code)
+    if place.street_code is not None:
+        return (category, "street", place.street_code)
+    return None
+
+
 class _Batch:
-    """What a batch of intakes looks up once: deadlines by day, duty rules by place."""
+    """One batch of intakes: what it looks up once (deadlines by day, duty rules by place,
+    the open orders new reports may repeat) and what it writes at once."""
 
-    deadlines: dict[tuple[str, int], datetime] = field(default_factory=dict)
-    rules: dict[tuple[str, str | None, str | None], tuple[int, int | None] | None] = field(
-        default_factory=dict
-    )
+    def __init__(self, session: Session, actor: Actor, reporter_id: int | None) -> None:
+        self.session, self.actor, self.reporter_id = session, actor, reporter_id
+        self.now = utcnow()
+        self.deadlines: dict[tuple[str, int], datetime] = {}
+        self.rules: dict[tuple[str, str | None, str | None], tuple[int, int | None] | None] = {}
+        self.events: list[dict[str, Any]] = []
+        self.entries: list[Pending] = []
+        self.assists: list[tuple[WorkOrder, int]] = []
+        self.merges: list[tuple[WorkOrder, _Candidate]] = []
 
-    def rule(self, session: Session, order: WorkOrder) -> tuple[int, int | None] | None:
-        key = (order.category, order.street_code, order.district_code)
+    def rule(self, category: str, place: Place) -> tuple[int, int | None] | None:
+        key = (category, place.street_code, place.district_code)
         if key not in self.rules:
-            found = responsible(session, *key)
+            found = responsible(self.session, *key)
             self.rules[key] = (found.unit_id, found.assist_unit_id) if found else None
         return self.rules[key]
 
+    def replays(self, keys: Sequence[tuple[str, str] | None]) -> dict[tuple[str, str], WorkOrder]:
+        wanted = {k for k in keys if k is not None}
+        if not wanted:
+            return {}
+        rows = self.session.scalars(
+            select(WorkOrder).where(WorkOrder.idempotency_key.in_({k[1] for k in wanted}))
+        )
+        found: dict[tuple[str, str], WorkOrder] = {}
+        for order in rows:
+            key = (order.idempotency_scope or "", order.idempotency_key or "")
+            if key in wanted:
+                found[key] = order
+        return found
 
-def _take(
-    session: Session,
-    actor: Actor,
-    draft: Draft,
-    text: str,
-    place: Place,
-    predicted: Any,
-    reporter_id: int | None,
-    key: tuple[str, str] | None,
-    batch: _Batch,
-) -> Intake:
-    now = utcnow()
-    category = draft.category or predicted.category
-    order = WorkOrder(
-        number="",
-        token=secrets.token_hex(8),
-        channel=draft.channel,
-        reporter_id=reporter_id,
-        caller_name=(draft.caller_name or "").strip()[:100] or None,
-        caller_phone=(draft.caller_phone or "").strip()[:30] or None,
-        text=text,
-        category=category,
-        category_source="reporter" if draft.category else "classifier",
-        confidence=None if draft.category else predicted.confidence,
-        urgency=draft.urgency or predicted.urgency,
-        lng=draft.lng,
-        lat=draft.lat,
-        address=(draft.address or "").strip()[:300] or None,
-        grid_code=place.grid_code,
-        street_code=place.street_code,
-        district_code=place.district_code,
-        status="collected",
-        service_code=draft.service_code,
-        attributes=draft.attributes,
-        photos=draft.photos,
-        idempotency_scope=key[0] if key else None,
-        idempotency_key=key[1] if key else None,
-        created_at=now,
-        updated_at=now,
-    )
-    original = find_original(session, category, place, draft.lng, draft.lat, text, now)
-    if key is None:
-        session.add(order)
+    def open_orders(
+        self, cells: set[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], list[_Candidate]]:
+        """The newest `CANDIDATES` open, unmerged orders of each (category, grid or street)
+        cell reported within the window: one query per kind of cell."""
+        found: dict[tuple[str, str, str], list[_Candidate]] = {}
+        for kind, column in (("grid", WorkOrder.grid_code), ("street", WorkOrder.street_code)):
+            wanted = [(c, code) for c, k, code in cells if k == kind]
+            if not wanted:
+                continue
+            rank = func.row_number().over(
+                partition_by=(WorkOrder.category, column), order_by=WorkOrder.id.desc()
+            )
+            ranked = (
+                select(
+                    WorkOrder.id, WorkOrder.number, WorkOrder.status, WorkOrder.category,
+                    column.label("place"), WorkOrder.lng, WorkOrder.lat, WorkOrder.text,
+                    rank.label("rank"),
+                )
+                .where(
+                    tuple_(WorkOrder.category, column).in_(wanted),
+                    WorkOrder.created_at >= self.now - DUPLICATE_WINDOW,
+                    WorkOrder.status.not_in(FINISHED),
+                    WorkOrder.duplicate_of_id.is_(None),
+                )
+                .subquery()
+            )  # fmt: skip
+            rows = self.session.execute(
+                select(ranked).where(ranked.c.rank <= CANDIDATES).order_by(ranked.c.id.desc())
+            )
+            for row in rows:
+                found.setdefault((row.category, kind, row.place), []).append(
+                    _Candidate(row.id, None, row.number, row.status, row.lng, row.lat, row.text)
+                )
+        return found
+
+    def take(
+        self,
+        drafts: Sequence[Draft],
+        texts: Sequence[str],
+        places: Sequence[Place],
+        predictions: Sequence[Any],
+        keys: Sequence[tuple[str, str] | None],
+    ) -> list[Intake]:
+        session = self.session
+        taken = self.replays(keys)
+        first_of: dict[tuple[str, str], int] = {}
+        fresh: list[int] = []
+        for i, key in enumerate(keys):
+            if key is None or (key not in taken and key not in first_of):
+                fresh.append(i)
+                if key is not None:
+                    first_of[key] = i
+        categories = {i: drafts[i].category or predictions[i].category for i in fresh}
+        cells = {c for i in fresh if (c := _cell(categories[i], places[i])) is not None}
+        candidates = self.open_orders(cells)
+        orders: dict[int, WorkOrder] = {}
+        originals: dict[int, _Candidate] = {}
+        for i in fresh:
+            order = self.new_order(drafts[i], texts[i], places[i], predictions[i], keys[i])
+            orders[i] = order
+            cell = _cell(order.category, places[i])
+            original = self.original(candidates.get(cell, []) if cell else [], order)
+            if original is not None:
+                originals[i] = original
+                order.status, order.closed_at = "merged", self.now
+            elif cell is not None:
+                candidates.setdefault(cell, []).insert(
+                    0, _Candidate(None, order, "", "", order.lng, order.lat, order.text)
+                )
+                self.decide(order, drafts[i], places[i])
+        with session.begin_nested():  # a key taken meanwhile rolls back only this batch
+            session.add_all(orders.values())
+            session.flush()
+        for order in orders.values():
+            order.number = f"GY{self.now:%Y%m%d}{order.id:07d}"
+        for i, order in orders.items():
+            self.write(order, originals.get(i))
         session.flush()
-    else:
-        try:
-            with session.begin_nested():
-                session.add(order)
-                session.flush()
-        except IntegrityError:
-            existing = _replay(session, *key)
-            if existing is None:
-                raise
-            return Intake(existing, replayed=True)
-    order.number = f"GY{now:%Y%m%d}{order.id:07d}"
-    add_event(
-        session,
-        order,
-        actor,
-        "collected",
-        "collected",
-        f"{CHANNEL_LABELS_ZH[order.channel]}受理",
-        status_from="",
-        at=now,
-    )
-    record(
-        session,
-        actor,
-        "workorder.collected",
-        Subject("workorder", order.id),
-        {
-            "number": order.number,
-            "channel": order.channel,
-            "category": order.category,
-            "category_source": order.category_source,
-            "urgency": order.urgency,
-            "grid_code": order.grid_code,
-            "district_code": order.district_code,
-        },
-    )
-    if original is not None:
-        order.duplicate_of_id = original.id
-        original.merged_count += 1
-        add_event(
-            session, original, actor, "merged_in", original.status, f"合并重复工单 {order.number}"
-        )
-        add_event(
-            session, order, actor, "merged", "merged", f"与工单 {original.number} 重复，已合并"
-        )
-        order.status = "merged"
-        order.closed_at = now
-        record(
-            session,
-            actor,
-            "workorder.merged",
-            Subject("workorder", order.id),
-            {"number": order.number, "duplicate_of": original.number, "original_id": original.id},
-        )
-        return Intake(order, replayed=False)
-    confident = draft.category is not None or (order.confidence or 0) >= AUTO_REGISTER_CONFIDENCE
-    if confident and (place.district_code or place.street_code):
-        rule = batch.rule(session, order)
-        if rule is not None and rule[1] is None:
-            _register_and_dispatch(session, actor, order, rule[0], now, batch)
-        else:
-            register(session, actor, order, deadlines=batch.deadlines)
-    return Intake(order, replayed=False)
+        self.write_all()
+        results: list[Intake] = []
+        for i, key in enumerate(keys):
+            if i in orders:
+                results.append(Intake(orders[i], replayed=False))
+            elif key in taken:
+                results.append(Intake(taken[key], replayed=True))  # type: ignore[index]
+            else:
+                results.append(Intake(orders[first_of[key]], replayed=True))  # type: ignore[index]
+        return results
 
+    def new_order(
+        self,
+        draft: Draft,
+        text: str,
+        place: Place,
+        predicted: Any,
+        key: tuple[str, str] | None,
+    ) -> WorkOrder:
+        token = secrets.token_hex(8)
+        return WorkOrder(
+            number=f"~{token}",  # unique until the id is known
+            token=token,
+            channel=draft.channel,
+            reporter_id=self.reporter_id,
+            caller_name=(draft.caller_name or "").strip()[:100] or None,
+            caller_phone=(draft.caller_phone or "").strip()[:30] or None,
+            text=text,
+            category=draft.category or predicted.category,
+            category_source="reporter" if draft.category else "classifier",
+            confidence=None if draft.category else predicted.confidence,
+            urgency=draft.urgency or predicted.urgency,
+            lng=draft.lng,
+            lat=draft.lat,
+            address=(draft.address or "").strip()[:300] or None,
+            grid_code=place.grid_code,
+            street_code=place.street_code,
+            district_code=place.district_code,
+            status="collected",
+            service_code=draft.service_code,
+            attributes=draft.attributes,
+            photos=draft.photos,
+            idempotency_scope=key[0] if key else None,
+            idempotency_key=key[1] if key else None,
+            created_at=self.now,
+            updated_at=self.now,
+        )
 
-def _register_and_dispatch(
-    session: Session, actor: Actor, order: WorkOrder, unit_id: int, now: datetime, batch: _Batch
-) -> None:
-    """立案 and 派遣 of a new order in one write: the same two timeline events and ledger
-    entries as `workflow.register` + `workflow.dispatch`, without updating the row between."""
-    order.registered_at = now
-    order.due_at = sla.due_at(session, order.category, order.urgency, now, batch.deadlines)
-    label = f"时限 {sla.sla_label(order.category, order.urgency)}"
-    add_event(session, order, actor, "registered", "registered", label, at=now)
-    add_event(session, order, actor, "dispatched", "dispatched", status_from="registered", at=now)
-    order.status = "dispatched"
-    order.unit_id = unit_id
-    base = {"number": order.number, "category": order.category, "unit_id": unit_id}
-    record(
-        session,
-        actor,
-        "workorder.registered",
-        Subject("workorder", order.id),
-        {**base, "from": "collected", "to": "registered", "note": label,
-         "due_at": order.due_at.isoformat()},
-    )  # fmt: skip
-    record(
-        session,
-        actor,
-        "workorder.dispatched",
-        Subject("workorder", order.id),
-        {**base, "from": "registered", "to": "dispatched", "assigned_unit_id": unit_id},
-    )
+    @staticmethod
+    def original(candidates: Sequence[_Candidate], order: WorkOrder) -> _Candidate | None:
+        """The open order this report repeats: within `DUPLICATE_METRES` when both have a
+        point, otherwise with similar text."""
+        for candidate in candidates[:CANDIDATES]:
+            if order.lng is not None and order.lat is not None and candidate.lng is not None:
+                if candidate.lat is not None and (
+                    metres_between(candidate.lng, candidate.lat, order.lng, order.lat)
+                    <= DUPLICATE_METRES
+                ):
+                    return candidate
+            elif similarity(candidate.text, order.text) >= DUPLICATE_TEXT_SIMILARITY:
+                return candidate
+        return None
+
+    def decide(self, order: WorkOrder, draft: Draft, place: Place) -> None:
+        """立案 and 派遣 by the duty matrix when the category is sure and the place known."""
+        confident = (
+            draft.category is not None or (order.confidence or 0) >= AUTO_REGISTER_CONFIDENCE
+        )
+        if not confident or not (place.district_code or place.street_code):
+            return
+        order.registered_at = self.now
+        order.due_at = sla.due_at(
+            self.session, order.category, order.urgency, self.now, self.deadlines
+        )
+        order.status = "registered"
+        rule = self.rule(order.category, place)
+        if rule is not None:
+            order.status, order.unit_id = "dispatched", rule[0]
+            if rule[1] is not None:
+                self.assists.append((order, rule[1]))
+
+    def event(
+        self, order_id: int, activity: str, status_from: str, status_to: str, note: str | None
+    ) -> None:
+        self.events.append(
+            {
+                "order_id": order_id, "at": self.now, "activity": activity,
+                "status_from": status_from, "status_to": status_to, "actor_id": self.actor.id,
+                "actor_name": self.actor.name, "unit_id": self.actor.unit_id,
+                "note": note[:1000] if note else None,
+            }
+        )  # fmt: skip
+
+    def entry(self, order: WorkOrder, activity: str, attrs: dict[str, Any]) -> None:
+        self.entries.append(
+            Pending(self.actor, f"workorder.{activity}", Subject("workorder", order.id), attrs)
+        )
+
+    def write(self, order: WorkOrder, original: _Candidate | None) -> None:
+        """The order's timeline events and ledger entries, as the workflow's steps make them."""
+        self.event(
+            order.id, "collected", "", "collected", f"{CHANNEL_LABELS_ZH[order.channel]}受理"
+        )
+        self.entry(
+            order,
+            "collected",
+            {
+                "number": order.number, "channel": order.channel, "category": order.category,
+                "category_source": order.category_source, "urgency": order.urgency,
+                "grid_code": order.grid_code, "district_code": order.district_code,
+            },
+        )  # fmt: skip
+        if original is not None:
+            target = original.order
+            original_id = target.id if target is not None else original.id
+            number = target.number if target is not None else original.number
+            status = target.status if target is not None else original.status
+            order.duplicate_of_id = original_id
+            self.merges.append((order, original))
+            self.event(original_id, "merged_in", status, status, f"合并重复工单 {order.number}")  # type: ignore[arg-type]
+            self.event(order.id, "merged", "collected", "merged", f"与工单 {number} 重复，已合并")
+            self.entry(
+                order,
+                "merged",
+                {"number": order.number, "duplicate_of": number, "original_id": original_id},
+            )
+            return
+        if order.registered_at is None:
+            return
+        label = f"时限 {sla.sla_label(order.category, order.urgency)}"
+        assert order.due_at is not None
+        self.event(order.id, "registered", "collected", "registered", label)
+        self.entry(
+            order,
+            "registered",
+            {
+                "number": order.number, "category": order.category, "unit_id": order.unit_id,
+                "from": "collected", "to": "registered", "note": label,
+                "due_at": order.due_at.isoformat(),
+            },
+        )  # fmt: skip
+        if order.status != "dispatched":
+            return
+        self.event(order.id, "dispatched", "registered", "dispatched", None)
+        self.entry(
+            order,
+            "dispatched",
+            {
+                "number": order.number, "category": order.category, "unit_id": order.unit_id,
+                "from": "registered", "to": "dispatched", "assigned_unit_id": order.unit_id,
+            },
+        )  # fmt: skip
+        for assisted, unit_id in self.assists:
+            if assisted is order:
+                self.entry(
+                    order, "assist_assigned", {"number": order.number, "assist_unit_id": unit_id}
+                )
+
+    def write_all(self) -> None:
+        """Everything of the batch at once: events, assist tasks, merge counts, ledger."""
+        session = self.session
+        if self.events:
+            session.execute(insert(WorkOrderEvent), self.events)
+        if self.assists:
+            session.execute(
+                insert(AssistTask),
+                [
+                    {"order_id": o.id, "unit_id": u, "status": "assigned", "created_at": self.now}
+                    for o, u in self.assists
+                ],
+            )
+        counts: dict[int, int] = {}
+        for _order, original in self.merges:
+            if original.order is not None:
+                original.order.merged_count = (original.order.merged_count or 0) + 1
+            elif original.id is not None:
+                counts[original.id] = counts.get(original.id, 0) + 1
+        for original_id, n in counts.items():
+            session.execute(
+                update(WorkOrder)
+                .where(WorkOrder.id == original_id)
+                .values(merged_count=WorkOrder.merged_count + n, updated_at=self.now)
+            )
+        session.flush()
+        record_many(session, self.entries)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -92,3 +95,16 @@ def grid_of_address(session: Session, text: str) -> AddressGrid:
     grid = session.scalar(select(Grid).where(Grid.code == code))
     assert grid is not None
     return AddressGrid(grid=grid, address=parsed)
+
+
+def grid_codes_of(session: Session, points: Sequence[tuple[float, float]]) -> list[str | None]:
+    """`grid_of` for many points at once (one index lookup, one call to the tree): each
+    point's grid code, None where no grid covers it; a point outside the city is a 422."""
+    index = grid_index(session)
+    for lng, lat in points:
+        _check_point(lng, lat)
+    inside = shapely.covers(index.city, shapely.points(np.asarray(points, dtype=float)))
+    for (lng, lat), ok in zip(points, inside.tolist(), strict=True):
+        if not ok:
+            grid_of(session, lng, lat)  # raises OutsideCity with its hint
+    return index.locate_many([p[0] for p in points], [p[1] for p in points])
