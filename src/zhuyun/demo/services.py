@@ -486,9 +486,7 @@ def publish_items(session: Session, units: dict[str, OrgUnit]) -> list[str]:
             table, key_field, key_source, info, fixed = fetch
             resource_id = resources[table]
             materials.append(
-                MaterialDraft(
-                    name, kind, resource_id, key_field, key_source, info, fixed, required
-                )
+                MaterialDraft(name, kind, resource_id, key_field, key_source, info, fixed, required)
             )
             if table != "library":
                 needed.setdefault((unit.id, resource_id), set()).update([*info, key_field])
