@@ -165,3 +165,15 @@ def test_the_page_shows_figures_charts_map_and_table(
     assert data["grids"] and "data-grid=" in html
     bad = client.get("/blocks/analytics", params={"district": "999999"})
     assert bad.status_code == 422 and "不是本市" in bad.text
+
+
+def test_one_district_counts_only_its_residents(client: TestClient, demo_city: DemoResult) -> None:
+    police = token_for(client, demo_city, "gongan.data")
+    city, city_rows = _all_grids(client, police)
+    district, rows = _all_grids(client, police, district="520102")
+    assert district["population"]["refused"] is None
+    assert 0 < district["population"]["read"] < city["population"]["read"]
+    in_city = {r["code"]: r["residents"] for r in city_rows}
+    assert {r["code"]: r["residents"] for r in rows} == {
+        code: n for code, n in in_city.items() if code.startswith("520102")
+    }

@@ -42,7 +42,7 @@ from zhuyun.governance.service.queries import OrderFilter, list_orders
 from zhuyun.identity.permissions import Principal
 
 POPULATION_NAME = "人口基础信息"
-POPULATION_ITEMS = ("address", "sex", "birth_date")
+POPULATION_ITEMS = ("address", "sex", "birth_date", "domicile_division_code")
 PURPOSE = "块数据分析：按网格统计人口结构、事件率与服务需求"
 DEMAND_CHANNELS = frozenset({"hotline", "app", "open311"})
 CLOSED = frozenset({"closed", "evaluated"})
@@ -210,7 +210,7 @@ def _count_population(
             session, secret_key, principal, resource_id, POPULATION_ITEMS, PURPOSE, today, filters
         )
         population.masked = read.masked
-        for address, sex, birth_text in read.rows():
+        for address, sex, birth_text, _division in read.rows():
             population.read += 1
             grid_code = _grid_of(str(address or ""), by_community)
             if grid_code is None:
