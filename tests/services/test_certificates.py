@@ -26,7 +26,7 @@ from zhuyun.core.settings import DEV_SECRET
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity import service as identity
 from zhuyun.identity.permissions import SYSTEM, SYSTEM_PRINCIPAL, Role
-from zhuyun.services.certificates import service
+from zhuyun.services.certificates import service, verification
 from zhuyun.services.certificates.models import Certificate, CertificateKey
 
 PASSWORD = "Cert-Test-Pass-2026!"
@@ -459,8 +459,9 @@ def test_a_certificate_past_its_signed_validity_verifies_as_expired(
 ) -> None:
     issued = issue(client, handler, person[0]).json()  # a 参保证明 is valid for one year
     number, until = issued["number"], date.fromisoformat(issued["valid_until"])
-    monkeypatch.setattr(service, "china_today", lambda: until)
+    monkeypatch.setattr(verification, "china_today", lambda: until)
     assert client.get(f"/api/certificates/verify/{number}").json()["status"] == "valid"
-    monkeypatch.setattr(service, "china_today", lambda: date.fromordinal(until.toordinal() + 1))
+    day_after = date.fromordinal(until.toordinal() + 1)
+    monkeypatch.setattr(verification, "china_today", lambda: day_after)
     result = client.get(f"/api/certificates/verify/{number}").json()
     assert result["status"] == "expired" and result["valid"] is False
