@@ -25,6 +25,7 @@ from zhuyun.core.settings import Settings, get_settings
 from zhuyun.exchange.cli import exchange_app
 from zhuyun.exchange.node.cli import node_app
 from zhuyun.governance.cli import governance_app
+from zhuyun.services.certificates.cli import certificates_app
 from zhuyun.supervision.cli import supervision_app
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ app.add_typer(governance_app, name="governance")
 app.add_typer(supervision_app, name="supervision")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(node_app, name="node")
+app.add_typer(certificates_app, name="certificates")
 console = Console()
 
 

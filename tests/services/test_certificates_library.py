@@ -7,13 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests.helpers import token_for
 from tests.services.test_certificates import staff
+from zhuyun.cli import app as cli
 from zhuyun.core.db import Database
 from zhuyun.core.ledger import LedgerEntry
+from zhuyun.core.settings import Settings, get_settings
 from zhuyun.demo.builder import DemoResult
 from zhuyun.identity.permissions import Role
 from zhuyun.services.certificates import service
@@ -102,3 +106,22 @@ def test_the_library_is_in_the_catalog_with_its_sensitive_items_masked_by_defaul
     assert items["holder_id"]["sensitivity"] == "sensitive"
     assert items["holder_id"]["mask_kind"] == "id_number"
     assert items["fields_json"]["mask_kind"] == "full"
+
+
+def test_the_cli_registers_the_library_once_and_names_an_unknown_unit(
+    demo_settings: Settings, fresh_database: Database, monkeypatch: pytest.MonkeyPatch, db: Database
+) -> None:
+    runner = CliRunner()
+    try:
+        monkeypatch.setenv("ZHUYUN_DATABASE_URL", demo_settings.database_url)
+        get_settings.cache_clear()
+        again = runner.invoke(cli, ["certificates", "register-library"])
+        assert again.exit_code == 0, again.output
+        assert f"already resource {library_id(db)}" in again.output
+        url = fresh_database.engine.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("ZHUYUN_DATABASE_URL", url)
+        get_settings.cache_clear()
+        unknown = runner.invoke(cli, ["certificates", "register-library", "--unit", "nope"])
+        assert unknown.exit_code == 1 and "no unit with code nope" in unknown.output
+    finally:
+        get_settings.cache_clear()
