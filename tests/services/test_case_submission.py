@@ -175,3 +175,18 @@ def test_a_case_number_that_is_not_one_is_a_422(
 ) -> None:
     assert client.get("/api/services/cases/../../etc", headers=citizen).status_code in (404, 422)
     assert client.get("/api/services/cases/XX1", headers=citizen).status_code == 422
+
+
+def test_concurrent_submissions_with_one_key_make_one_case(
+    client: TestClient, citizen: dict[str, str], db: Database
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = uuid.uuid4().hex
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: submit(client, citizen, PROOF, key=key), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["number"] for a in answers}) == 1
+    with db.session() as session:
+        count = select(func.count()).select_from(Case).where(Case.idempotency_key == key)
+        assert session.scalar(count) == 1
