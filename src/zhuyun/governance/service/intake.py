@@ -20,9 +20,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -266,6 +266,14 @@ def _cell(category: str, place: Place) -> tuple[str, str, str] | None:
     if place.street_code is not None:
         return (category, "street", place.street_code)
     return None
+
+
+_ORDERS = cast(Table, WorkOrder.__table__)
+_ADD_MERGED = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("oid"))
+    .values(merged_count=_ORDERS.c.merged_count + bindparam("n"), updated_at=bindparam("now"))
+)
 
 
 class _Batch:
@@ -559,11 +567,10 @@ class _Batch:
                 original.order.merged_count = (original.order.merged_count or 0) + 1
             elif original.id is not None:
                 counts[original.id] = counts.get(original.id, 0) + 1
-        for original_id, n in counts.items():
-            session.execute(
-                update(WorkOrder)
-                .where(WorkOrder.id == original_id)
-                .values(merged_count=WorkOrder.merged_count + n, updated_at=self.now)
+        if counts:  # one executemany on the table: no ORM synchronising of loaded orders
+            session.flush()
+            session.connection().execute(
+                _ADD_MERGED, [{"oid": i, "n": n, "now": self.now} for i, n in counts.items()]
             )
         session.flush()
         record_many(session, self.entries)
