@@ -53,7 +53,7 @@ def test_a_citizen_applies_and_a_handler_accepts(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _sign_in(page, live_server, handler.username, handler.password)
     page.goto(f"{live_server}/services/workbench")
-    page.get_by_role("link", name=number).click()
+    page.get_by_role("link", name=number, exact=True).click()
     page.wait_for_url(f"{live_server}/services/cases/{number}")
     page.get_by_label("意见").fill("材料齐全，予以受理")
     page.get_by_role("button", name="受理", exact=True).click()
