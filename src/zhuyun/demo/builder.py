@@ -41,8 +41,8 @@ from zhuyun.demo.scale import (
     get_scale,
     streets_in_scale,
 )
-from zhuyun.demo.sharing import seed_sharing_history
 from zhuyun.demo.services import build_services
+from zhuyun.demo.sharing import seed_sharing_history
 from zhuyun.demo.sources import SourcesSummary, build_sources
 from zhuyun.demo.workorders import build_workorders
 from zhuyun.identity import service as identity
