@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,22 +73,31 @@ def generate(path: Path, events: int) -> None:
         f"WHEN {n} THEN {lo} + (c.h >> 34) % {hi - lo}" for n, (lo, hi) in enumerate(BENCH.values())
     )
     con = duckdb.connect()
+    calendar, day, n = default_calendar(), date(2024, 1, 1), 0
+    working_days = []
+    while day < date(2026, 12, 31):  # events fall on working days, like an office's
+        if calendar.is_working_day(day):
+            working_days.append((n, day))
+            n += 1
+        day += timedelta(days=1)
+    con.execute("CREATE TEMP TABLE wd (n INTEGER, day DATE)")
+    con.executemany("INSERT INTO wd VALUES (?, ?)", working_days)
     con.execute(f"""
     COPY (
       WITH c AS (
-        SELECT i, hash(i) AS h,
-               TIMESTAMP '2024-01-01 01:00:00' + INTERVAL (hash(i) % 600) DAY
-                 + INTERVAL ((hash(i) >> 10) % 420) MINUTE AS t0
+        SELECT i, hash(i) AS h, hash(i) % 420 AS n0, (hash(i) >> 10) % 420 AS minute0
         FROM range({cases}) r(i)
       ),
       s AS (SELECT * FROM (VALUES {", ".join(f"({n}, '{c}')" for n, (c, _) in enumerate(STEPS))})
             v(j, code)),
       e AS (
         SELECT 'c' || c.i AS case_id, 'power.' || s.code AS activity,
-          c.t0 + INTERVAL (s.j * (1 + (c.h >> 20) % 4)) DAY
-            + CASE WHEN s.j >= 1 AND c.h % 50 = 7 THEN INTERVAL 60 DAY ELSE INTERVAL 0 DAY END
+          CAST(CASE WHEN c.h % 300 = 17 AND s.j = 6  -- a Sunday's work now and then
+                    THEN wd.day + CAST((7 - dayofweek(wd.day)) % 7 AS INTEGER) ELSE wd.day END
+               AS TIMESTAMP)
+            + INTERVAL 1 HOUR + INTERVAL (c.minute0 + s.j * 7) MINUTE
             + CASE WHEN c.h % 200 = 3 AND s.j = 5 THEN INTERVAL 14 HOUR ELSE INTERVAL 0 HOUR END
-            + INTERVAL (s.j * 7) MINUTE AS occurred_at,
+            AS occurred_at,
           CASE WHEN s.j = 2 THEN CASE WHEN c.h % 300 = 11 THEN 3000 + (c.h >> 30) % 40
                                       ELSE 2000 + (c.h >> 24) % 200 END
                WHEN s.j = 4 THEN 3000 + (c.h >> 30) % 40
@@ -99,15 +109,17 @@ def generate(path: Path, events: int) -> None:
           CASE WHEN s.j = 4 THEN 'A' || ((c.h >> 40) % 4) END AS article,
           false AS point_lookup, '' AS purpose
         FROM c CROSS JOIN s
+        JOIN wd ON wd.n = c.n0 + s.j * (1 + (c.h >> 20) % 4)
+                   + CASE WHEN s.j >= 1 AND c.h % 50 = 7 THEN 45 ELSE 0 END  -- a slow one
         WHERE NOT (s.j = 2 AND c.h % 100 = 42)
       ),
       r AS (
         SELECT 'resource:1' AS case_id, 'exchange.query' AS activity,
-          TIMESTAMP '2024-01-01 02:00:00' + INTERVAL (hash(i) % 600) DAY AS occurred_at,
+          CAST(wd.day AS TIMESTAMP) + INTERVAL 2 HOUR AS occurred_at,
           (1000 + hash(i) % 800)::INTEGER AS actor_id, (i % {POWERS}) + 1 AS unit_id,
           NULL AS power_code, NULL::DOUBLE AS amount, NULL AS article, true AS point_lookup,
           CASE WHEN i % 2 = 0 THEN 'case:c' || (hash(i) % {cases}) ELSE '随便看看' END AS purpose
-        FROM range({reads}) r(i)
+        FROM range({reads}) r(i) JOIN wd ON wd.n = hash(i) % 480
       )
       SELECT row_number() OVER (ORDER BY occurred_at) AS seq, occurred_at, case_id, activity,
              actor_id, unit_id, power_code, amount, article, point_lookup, purpose

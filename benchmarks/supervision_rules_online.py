@@ -4,7 +4,7 @@ at a steady 500 events per second, with the rule watcher running as its own proc
 mandatory step, so every other event raises a warning.
 
 The peer, in the same run and on the same stream: a bare tailer that only reads entries past
-its watermark and moves it (no rules) — the floor any tailing design pays. Latency of the
+its last-seen sequence number (no rules, no writes) — the floor any tailing design pays. Latency of the
 peer is from commit to the tailer seeing the entry; of the watcher from commit to the
 warning's evaluation time (`raised_at`, committed in the same pass).
 
@@ -20,10 +20,9 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -109,27 +108,32 @@ def produce(database: Database, unit_id: int, rate: int, seconds: float) -> dict
     return committed
 
 
-def bare_tailer(database: Database, stop: threading.Event, seen: dict[int, float]) -> None:
-    """The peer: read past a watermark, move it, nothing else."""
+def bare_tailer(url: str, stop: threading.Event, seen: dict[int, float]) -> None:
+    """The peer: poll for entries past the last one seen, on a read-only connection of its
+    own (it evaluates nothing and writes nothing)."""
+    engine = create_engine(url, connect_args={"timeout": 30})
     mark = 0
-    while not stop.is_set():
-        with database.session() as session:
-            rows = session.scalars(
-                select(LedgerEntry.seq)
-                .where(LedgerEntry.seq > mark)
-                .order_by(LedgerEntry.seq)
-                .limit(500)
-            ).all()
+    with engine.connect() as connection:
+        while not stop.is_set():
+            rows = (
+                connection.execute(
+                    select(LedgerEntry.seq)
+                    .where(LedgerEntry.seq > mark)
+                    .order_by(LedgerEntry.seq)
+                    .limit(500)
+                )
+                .scalars()
+                .all()
+            )
+            connection.rollback()  # end the read transaction: the next poll sees new commits
             now = time.time()
             for seq in rows:
                 seen[seq] = now
             if rows:
                 mark = rows[-1]
-                row = session.get(Watermark, "bare") or Watermark(name="bare", seq=0)
-                row.seq, row.updated_at = mark, datetime.now(UTC)
-                session.add(row)
-        if len(rows) < 500:
-            stop.wait(0.02)
+            if len(rows) < 500:
+                stop.wait(0.02)
+    engine.dispose()
 
 
 def report(label: str, latencies: list[float]) -> tuple[float, float]:
@@ -158,7 +162,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         stop, seen = threading.Event(), {}
-        peer = threading.Thread(target=bare_tailer, args=(database, stop, seen), daemon=True)
+        peer = threading.Thread(target=bare_tailer, args=(url, stop, seen), daemon=True)
         peer.start()
         try:
             time.sleep(2)  # the watcher's first pass (default rules) is behind us

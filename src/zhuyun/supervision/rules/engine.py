@@ -15,7 +15,7 @@ import secrets
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -108,9 +108,23 @@ def _local(moment: datetime) -> datetime:
 
 def due_at(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
     """The end (Beijing time) of the `days`-th working day after the day of `start`."""
-    last = calendar.add_working_days(_local(start).date(), days)
+    last = _add_working_days(calendar, _local(start).date(), days)
     end = datetime.combine(last, time(23, 59, 59), CHINA_TIME)
     return end.astimezone(UTC)
+
+
+_DUE_CACHE: dict[tuple[int, date, int], tuple[WorkingCalendar, date]] = {}
+
+
+def _add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
+    """The calendar's answer, remembered per calendar object (a pass reuses one)."""
+    key = (id(calendar), start, days)
+    known = _DUE_CACHE.get(key)
+    if known is None or known[0] is not calendar:  # (an id can be reused by a new calendar)
+        if len(_DUE_CACHE) > 100_000:
+            _DUE_CACHE.clear()
+        known = _DUE_CACHE[key] = (calendar, calendar.add_working_days(start, days))
+    return known[1]
 
 
 def _number(value: Any) -> float | None:
@@ -129,6 +143,33 @@ class Evaluator:
     def __init__(self, session: Session, book: RuleBook) -> None:
         self.session = session
         self.book = book
+        # what a pass has read or made, so each entry costs a lookup, not a query
+        self.cases: dict[str, PowerCase | None] = {}
+        self.amounts: dict[tuple[str, str], list[float]] = {}
+        self.durations: dict[str, list[float]] = {}
+
+    def _known_case(self, case_id: str) -> PowerCase | None:
+        if case_id not in self.cases:
+            with self.session.no_autoflush:
+                self.cases[case_id] = self.session.scalar(
+                    select(PowerCase).where(PowerCase.case_id == case_id)
+                )
+        return self.cases[case_id]
+
+    def _history(self, key: tuple[str, str] | str, column: Any, *where: Any) -> list[float]:
+        """The latest values of a column over the power's tracked cases, read once a pass
+        and kept up to date as the pass ends cases or decides amounts."""
+        store: dict[Any, list[float]] = self.amounts if isinstance(key, tuple) else self.durations
+        if key not in store:
+            self.session.flush()
+            values = self.session.scalars(
+                select(column)
+                .where(column.is_not(None), *where)
+                .order_by(PowerCase.id.desc())
+                .limit(HISTORY_LIMIT)
+            ).all()
+            store[key] = [float(v) for v in reversed(values) if v is not None]
+        return store[key]
 
     # --- entries ---------------------------------------------------------------------------
 
@@ -150,7 +191,7 @@ class Evaluator:
         return findings
 
     def _case(self, entry: LedgerEntry, power: Power) -> PowerCase:
-        case = self.session.scalar(select(PowerCase).where(PowerCase.case_id == entry.case_id))
+        case = self._known_case(entry.case_id)
         if case is None:
             case = PowerCase(
                 case_id=entry.case_id,
@@ -162,6 +203,7 @@ class Evaluator:
                 steps_done=[],
             )
             self.session.add(case)
+            self.cases[entry.case_id] = case
         return case
 
     def _finding(
@@ -298,7 +340,6 @@ class Evaluator:
                     self.book.calendar, case.started_at, power.time_limit_days
                 )
             found.append(self._profile(entry, case))
-        self.session.flush()
         return [f for f in found if f is not None]
 
     def _segregation(
@@ -385,20 +426,16 @@ class Evaluator:
         rule = self.book.rule("amount_outlier", case.unit_id, case.power_code)
         if rule is not None:
             params = self.book.params(rule)
-            peers = list(
-                self.session.scalars(
-                    select(PowerCase.amount)
-                    .where(
-                        PowerCase.power_code == power.code,
-                        PowerCase.article == article[:100],
-                        PowerCase.amount.is_not(None),
-                        PowerCase.case_id != case.case_id,
-                    )
-                    .order_by(PowerCase.id.desc())
-                    .limit(HISTORY_LIMIT)
-                )
+            known = self._history(
+                (power.code, article[:100]),
+                PowerCase.amount,
+                PowerCase.power_code == power.code,
+                PowerCase.article == article[:100],
+                PowerCase.case_id != case.case_id,
             )
-            fences = iqr_fences([p for p in peers if p is not None], params["k"])
+            peers = known[-HISTORY_LIMIT:]
+            fences = iqr_fences(peers, params["k"])
+            known.append(amount)
             if (
                 len(peers) >= params["min_history"]
                 and fences
@@ -426,24 +463,19 @@ class Evaluator:
         if rule is None or case.duration_s is None:
             return None
         params = self.book.params(rule)
-        history = [
-            d
-            for d in self.session.scalars(
-                select(PowerCase.duration_s)
-                .where(
-                    PowerCase.power_code == case.power_code,
-                    PowerCase.duration_s.is_not(None),
-                    PowerCase.case_id != case.case_id,
-                )
-                .order_by(PowerCase.id.desc())
-                .limit(HISTORY_LIMIT)
-            )
-            if d is not None
-        ]
+        known = self._history(
+            case.power_code,
+            PowerCase.duration_s,
+            PowerCase.power_code == case.power_code,
+            PowerCase.case_id != case.case_id,
+        )
+        history = known[-HISTORY_LIMIT:]
+        known.append(case.duration_s)
         if len(history) < params["min_history"]:
             return None
         logs = [math.log1p(max(d, 0)) for d in history]
-        mean, spread = statistics.fmean(logs), statistics.pstdev(logs)
+        mean = math.fsum(logs) / len(logs)
+        spread = math.sqrt(math.fsum((x - mean) ** 2 for x in logs) / len(logs))
         mine = math.log1p(max(case.duration_s, 0))
         if spread == 0 or abs(mine - mean) <= params["k"] * spread:
             return None
@@ -466,7 +498,7 @@ class Evaluator:
     def _rating(self, entry: LedgerEntry) -> list[Finding]:
         rating = (entry.attrs or {}).get("rating")
         if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
-            case = self.session.scalar(select(PowerCase).where(PowerCase.case_id == entry.case_id))
+            case = self._known_case(entry.case_id)
             if case is not None:
                 case.rating = rating
         return []
@@ -484,7 +516,7 @@ class Evaluator:
         purpose = str(attrs.get("purpose") or "")
         unit_id = attrs.get("consumer_unit_id") or entry.unit_id
         for token in _case_refs(purpose):
-            case = self.session.scalar(select(PowerCase).where(PowerCase.case_id == token))
+            case = self._known_case(token[:128])
             if case is not None and case.unit_id == unit_id and case.ended_at is None:
                 return []
         finding = self._finding(
