@@ -58,6 +58,33 @@ def responsible(
     return next((by_place[p] for p in places if p in by_place), None)
 
 
+def responsible_many(
+    session: Session, places: set[tuple[str, str | None, str | None]]
+) -> dict[tuple[str, str | None, str | None], DutyRule | None]:
+    """`responsible` for many (category, street, district) at once: one query for a batch."""
+    if not places:
+        return {}
+    divisions = {GUIYANG} | {c for _, s, d in places for c in (s, d) if c}
+    rules = session.scalars(
+        select(DutyRule).where(
+            DutyRule.category.in_({c for c, _, _ in places}),
+            DutyRule.division_code.in_(divisions),
+        )
+    ).all()
+    by_cell = {(r.category, r.division_code): r for r in rules}
+    return {
+        (category, street, district): next(
+            (
+                by_cell[(category, p)]
+                for p in (street, district, GUIYANG)
+                if p and (category, p) in by_cell
+            ),
+            None,
+        )
+        for category, street, district in places
+    }
+
+
 def set_rule(
     session: Session,
     actor: Actor,

@@ -34,7 +34,7 @@ from zhuyun.governance.service import sla
 from zhuyun.governance.service.addresses import AddressProblem, parse_address
 from zhuyun.governance.service.categories import BY_CODE, Urgency
 from zhuyun.governance.service.classify import classifier
-from zhuyun.governance.service.dispatch import responsible
+from zhuyun.governance.service.dispatch import responsible, responsible_many
 from zhuyun.governance.service.geometry import metres_between
 from zhuyun.governance.service.locate import grid_codes_of, grid_of, grid_of_address
 from zhuyun.governance.service.workflow import FINISHED
@@ -269,6 +269,8 @@ def _cell(category: str, place: Place) -> tuple[str, str, str] | None:
 
 
 _ORDERS = cast(Table, WorkOrder.__table__)
+_INSERT_EVENTS = insert(cast(Table, WorkOrderEvent.__table__))
+_INSERT_ASSISTS = insert(cast(Table, AssistTask.__table__))
 _ADD_MERGED = (
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("oid"))
@@ -367,6 +369,11 @@ class _Batch:
         categories = {i: drafts[i].category or predictions[i].category for i in fresh}
         cells = {c for i in fresh if (c := _cell(categories[i], places[i])) is not None}
         candidates = self.open_orders(cells)
+        wanted = {(categories[i], places[i].street_code, places[i].district_code) for i in fresh}
+        self.rules = {
+            key: (rule.unit_id, rule.assist_unit_id) if rule else None
+            for key, rule in responsible_many(session, wanted).items()
+        }
         orders: dict[int, WorkOrder] = {}
         originals: dict[int, _Candidate] = {}
         for i in fresh:
@@ -551,11 +558,12 @@ class _Batch:
     def write_all(self) -> None:
         """Everything of the batch at once: events, assist tasks, merge counts, ledger."""
         session = self.session
+        connection = session.connection()  # plain multi-row inserts: no ORM objects needed
         if self.events:
-            session.execute(insert(WorkOrderEvent), self.events)
+            connection.execute(_INSERT_EVENTS, self.events)
         if self.assists:
-            session.execute(
-                insert(AssistTask),
+            connection.execute(
+                _INSERT_ASSISTS,
                 [
                     {"order_id": o.id, "unit_id": u, "status": "assigned", "created_at": self.now}
                     for o, u in self.assists
