@@ -1,10 +1,12 @@
 """Online supervision latency: from a ledger append (its commit) to the warning it causes,
 at a steady 500 events per second, with the rule watcher running as its own process
-(`zhuyun supervision watch`) on a SQLite platform database. Half of the events skip a
-mandatory step, so every other event raises a warning.
+(`zhuyun supervision watch`) on a SQLite platform database. Some cases skip a
+mandatory step (one case in ten skips its review), and the latency is measured on the
+warnings those cases raise.
 
 The peer, in the same run and on the same stream: a bare tailer that only reads entries past
-its last-seen sequence number (no rules, no writes) — the floor any tailing design pays. Latency of the
+its last-seen sequence number (no rules, no writes) — the floor any tailing design pays.
+Latency of the
 peer is from commit to the tailer seeing the entry; of the watcher from commit to the
 warning's evaluation time (`raised_at`, committed in the same pass).
 
@@ -93,7 +95,9 @@ def produce(database: Database, unit_id: int, rate: int, seconds: float) -> dict
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        case, step = n // 2, ("a", "c")[n % 2]  # "b" is skipped: a warning on every "c"
+        # cases a → b → c; one case in ten skips b, which warns on its "c"
+        case, position = divmod(n, 3)
+        step = ("a", "c", "c")[position] if case % 10 == 0 else ("a", "b", "c")[position]
         with database.session() as session:
             entry = record(
                 session,
