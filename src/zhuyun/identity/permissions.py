@@ -156,6 +156,7 @@ _STAFF = _EVERYONE | {
 _DATA_ADMIN = {
     Permission.ACCOUNTS_READ,
     Permission.SERVICES_DASHBOARD,
+    Permission.SERVICES_MANAGE,  # the own unit's service items and workflows
     Permission.CATALOG_MANAGE,
     Permission.SOURCES_MANAGE,
     Permission.EXCHANGE_QUERY,

@@ -17,7 +17,7 @@ from zhuyun.core.paging import Page, PageDep
 from zhuyun.identity import service as identity
 from zhuyun.identity.deps import Allowed, Caller, MaybeCaller, SessionDep, SettingsDep
 from zhuyun.identity.permissions import Permission, Principal
-from zhuyun.services import views
+from zhuyun.services import manage_api, views
 from zhuyun.services.models import Case, Rating
 from zhuyun.services.schemas import (
     CaseAction,
@@ -363,3 +363,6 @@ def read_notification(
             "No such unread message of yours.", "没有这条未读消息。", code="notification-not-found"
         )
     return Response(status_code=204)
+
+
+router.include_router(manage_api.router)

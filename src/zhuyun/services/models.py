@@ -40,6 +40,9 @@ class ServiceItem(Base):
     """A government service item (政务服务事项) as the implementation list publishes it."""
 
     __tablename__ = "services_items"
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key", name="uq_services_items_idempotency"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -64,6 +67,12 @@ class ServiceItem(Base):
     certificate_kind: Mapped[str | None] = mapped_column(String(20))
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # managed through the API: each update is a new version; a withdrawn item takes no new
+    # applications while its running cases go on
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class ItemMaterial(Base):

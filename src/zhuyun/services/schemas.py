@@ -51,6 +51,8 @@ class ItemDetail(ItemPublic):
     certificate_kind: str | None
     form_fields: list[dict[str, Any]]
     materials: list[MaterialSpec]
+    version: int = 1
+    withdrawn_at: datetime | None = None
 
 
 class CaseCreate(BaseModel):
@@ -215,3 +217,93 @@ class NotificationPublic(BaseModel):
     text: str
     created_at: datetime
     read: bool
+
+
+# managing items and workflows (services.manage)
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name40 = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class MaterialWrite(BaseModel):
+    name: Text200
+    kind: str = Field(pattern="^(shared|certificate|upload)$")
+    resource_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    key_field: str | None = Field(default=None, max_length=100)
+    key_source: str | None = Field(default=None, max_length=100)
+    info_items: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=40
+    )
+    fixed_filters: dict[
+        Annotated[str, StringConstraints(max_length=60)],
+        Annotated[str, StringConstraints(max_length=100)],
+    ] = Field(default_factory=dict, max_length=5)
+    required: bool = True
+    note: str | None = Field(default=None, max_length=300)
+
+
+class FormFieldWrite(BaseModel):
+    name: Name40
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    required: bool = True
+    prefill: (
+        tuple[Annotated[int, Field(ge=1, le=30)], Annotated[str, Field(max_length=100)]] | None
+    ) = None
+
+
+class ItemWrite(BaseModel):
+    """A service item as its unit publishes it (the whole item: an update replaces it)."""
+
+    code: str = Field(max_length=40, description="事项编码, e.g. 520100-RSJ-GG-0001")
+    name: Text200
+    item_type: str = Field(max_length=20, description="行政许可, 行政给付, 公共服务 …")
+    unit_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="implementing unit; default one's own"
+    )
+    legal_basis: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
+    conditions: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
+    statutory_days: int = Field(ge=1, le=365, description="法定时限（工作日）")
+    promised_days: int = Field(ge=0, le=365, description="承诺时限（工作日）, ≤ statutory")
+    online_depth: str = Field(max_length=20, description="全程网办, 最多跑一次, 跑两次以上")
+    workflow_code: str = Field(min_length=1, max_length=40)
+    materials: list[MaterialWrite] = Field(default_factory=list, max_length=30)
+    life_events: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
+        default_factory=list, max_length=12
+    )
+    applicant_kinds: list[str] = Field(default=["person"], min_length=1, max_length=2)
+    fee_fen: int = Field(default=0, ge=0, le=10**9)
+    fee_basis: str | None = Field(default=None, max_length=300)
+    immediate: bool = False
+    joint: bool = False
+    power_code: str | None = Field(default=None, max_length=60)
+    certificate_kind: str | None = Field(default=None, max_length=20)
+    form_fields: list[FormFieldWrite] = Field(default_factory=list, max_length=40)
+
+
+class ItemWithdraw(BaseModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+
+
+class BranchWrite(BaseModel):
+    code: Name40
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    unit: str = Field(default="lead", min_length=1, max_length=40)
+
+
+class StepWrite(BaseModel):
+    code: Name40
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    kind: str = Field(pattern="^(accept|review|decide|issue|deliver)$")
+    days: int = Field(ge=0, le=365, description="环节时限（工作日）")
+    unit: str = Field(default="lead", min_length=1, max_length=40)
+    branches: list[BranchWrite] | None = Field(default=None, max_length=20)
+
+
+class WorkflowWrite(BaseModel):
+    code: Name40
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    steps: list[StepWrite] = Field(min_length=1, max_length=20)

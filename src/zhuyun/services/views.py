@@ -69,6 +69,8 @@ def item_detail(session: Session, item: ServiceItem) -> ItemDetail:
         workflow={"name": spec.name, **workflows.definition_of(spec)},
         certificate_kind=item.certificate_kind,
         form_fields=list(item.form_fields),
+        version=item.version,
+        withdrawn_at=item.withdrawn_at,
         materials=[
             MaterialSpec(
                 id=m.id,

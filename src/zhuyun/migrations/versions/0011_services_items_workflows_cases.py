@@ -69,6 +69,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", zhuyun.core.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("withdrawn_at", zhuyun.core.db.UTCDateTime(), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=100), nullable=True),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["org_units.id"], name=op.f("fk_services_items_unit_id_org_units")
         ),
@@ -79,6 +83,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_services_items")),
         sa.UniqueConstraint("code", name=op.f("uq_services_items_code")),
+        sa.UniqueConstraint(
+            "created_by", "idempotency_key", name="uq_services_items_idempotency"
+        ),
     )
     with op.batch_alter_table("services_items", schema=None) as batch_op:
         batch_op.create_index(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from zhuyun.core.calendar import CHINA_TIME, china_today
 from zhuyun.core.db import utcnow
-from zhuyun.core.errors import Forbidden, NotFound, Unprocessable
+from zhuyun.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from zhuyun.core.holidays import load_calendar
 from zhuyun.core.ledger import Actor, Subject, record
 from zhuyun.identity import service as identity
@@ -138,6 +138,12 @@ def submit(
     if existing is not None:
         return existing, False
     item = items.get_item(session, submission.item_code)
+    if item.withdrawn_at is not None:
+        raise Conflict(
+            f"Item {item.code} has been withdrawn and takes no new applications.",
+            f"事项 {item.code} 已撤销，不再受理新的申请。",
+            code="item-withdrawn",
+        )
     if principal.kind.value not in item.applicant_kinds:
         raise Forbidden(
             "This item is not for your kind of account.",

@@ -116,7 +116,8 @@ def workflow_spec(session: Session, code: str) -> workflows.WorkflowSpec:
     return workflows.parse(row.code, row.name, row.definition)
 
 
-def _check(session: Session, draft: ItemDraft) -> None:
+def check_draft(session: Session, draft: ItemDraft) -> None:
+    """Refuse a draft whose type, depth, limits, workflow or materials are not valid."""
     if draft.item_type not in ITEM_TYPES:
         raise _invalid(
             f"Unknown item type {draft.item_type}.", f"未知的事项类型 {draft.item_type}。"
@@ -151,7 +152,7 @@ def _check(session: Session, draft: ItemDraft) -> None:
 
 def publish_item(session: Session, actor: Actor, draft: ItemDraft) -> ServiceItem:
     """Add an item to the catalog with its materials; ledgered."""
-    _check(session, draft)
+    check_draft(session, draft)
     if session.scalar(select(ServiceItem.id).where(ServiceItem.code == draft.code)):
         raise Unprocessable(
             f"Item {draft.code} exists.", f"事项编码 {draft.code} 已存在。", code="item-exists"
@@ -224,7 +225,7 @@ def search_items(
     session: Session, query: ItemQuery, offset: int, limit: int
 ) -> tuple[list[ServiceItem], int]:
     """A page of items matching a keyword (name or code), unit, type or life event."""
-    conditions: list[Any] = []
+    conditions: list[Any] = [ServiceItem.withdrawn_at.is_(None)]  # withdrawn: not offered
     if query.q:
         for word in query.q.split()[:5]:
             pattern = f"%{_escape(word)}%"
