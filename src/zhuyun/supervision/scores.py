@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhuyun.core.calendar import CHINA_TIME
 from zhuyun.core.db import utcnow
+from zhuyun.core.errors import NotFound
 from zhuyun.identity import service as identity
 from zhuyun.supervision.models import PowerCase, RuleWarning
 from zhuyun.supervision.remit import Remit
@@ -117,10 +118,17 @@ def scores(session: Session, remit: Remit, by: str) -> list[Score]:
     if by == "unit":
         names = identity.unit_names(session, table)
     else:
-        names = {k: identity.get_account(session, k).display_name for k in table}
+        names = {k: _account_name(session, k) for k in table}
     for key, score in table.items():
         score.name = names.get(key, str(key))
     return sorted(table.values(), key=lambda s: (-(s.score or 0), s.name))
+
+
+def _account_name(session: Session, account_id: int) -> str:
+    try:
+        return identity.get_account(session, account_id).display_name
+    except NotFound:  # an actor id no account has (another system's, or the system's own)
+        return f"#{account_id}"
 
 
 def trend(session: Session, remit: Remit, days: int = 30) -> dict[str, list[object]]:

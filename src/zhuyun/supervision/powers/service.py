@@ -99,7 +99,8 @@ def save_powers(
         power.risks = draft.risks_json()
         power.updated_at = utcnow()
         session.execute(delete(PowerLink).where(PowerLink.power_code == draft.code))
-        session.add_all(PowerLink(kind=k, code=c, power_code=draft.code) for k, c in draft.links)
+        links = dict.fromkeys(draft.links)  # the same link twice is one link
+        session.add_all(PowerLink(kind=k, code=c, power_code=draft.code) for k, c in links)
         session.flush()
         record(
             session,

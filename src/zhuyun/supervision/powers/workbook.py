@@ -5,7 +5,6 @@ its sheet, row and column in Chinese and English."""
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -330,7 +329,7 @@ def read_workbook(data: bytes, known_units: Callable[[str], bool]) -> list[Power
     reader = _Reader()
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+    except Exception as error:  # untrusted bytes: whatever openpyxl trips on, it is not a workbook
         reader.problem(
             "-",
             None,
@@ -342,6 +341,17 @@ def read_workbook(data: bytes, known_units: Callable[[str], bool]) -> list[Power
     try:
         drafts = _read_powers(reader, book, known_units)
         _read_parts(reader, book, drafts)
+    except WorkbookRefused:
+        raise
+    except Exception as error:  # a sheet whose XML openpyxl cannot read
+        reader.problem(
+            "-",
+            None,
+            None,
+            f"the workbook cannot be read ({type(error).__name__})",
+            "工作簿内容无法读取",
+        )
+        raise WorkbookRefused(reader.issues) from None
     finally:
         book.close()
     if reader.issues:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from zhuyun.core.db import utcnow
 from zhuyun.core.errors import Conflict, NotFound, Unprocessable
 from zhuyun.core.ledger import Actor, Subject, record
+from zhuyun.identity import service as identity
 from zhuyun.supervision.models import Power, Rule
 from zhuyun.supervision.remit import Remit
 from zhuyun.supervision.rules.templates import TEMPLATES, check_params
@@ -104,6 +105,8 @@ def add_rule(
             code="invalid-code",
         )
     checked = check_params(template, params)
+    if unit_id is not None:
+        identity.get_unit(session, unit_id)  # 404 for a unit that does not exist
     _may_manage(remit, unit_id)
     if (
         power_code is not None
