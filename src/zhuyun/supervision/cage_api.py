@@ -20,6 +20,7 @@ from zhuyun.supervision import operations, powers, scores
 from zhuyun.supervision import warnings as warning_service
 from zhuyun.supervision.iron_schemas import (
     ImportResult,
+    LinkIn,
     PassPublic,
     PowerIn,
     PowerPublic,
@@ -65,7 +66,9 @@ def _power_public(session: Session, items: list[Power]) -> list[PowerPublic]:
         PowerPublic.model_validate(p).model_copy(
             update={
                 "unit_name": names.get(p.unit_id, ""),
-                "links": [{"kind": k, "code": c} for k, c in links.get(p.code, [])],
+                "links": [
+                    LinkIn.model_validate({"kind": k, "code": c}) for k, c in links.get(p.code, [])
+                ],
             }
         )
         for p in items
