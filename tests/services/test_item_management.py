@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.helpers import token_for
+from tests.helpers import sign_in, token_for
 from tests.services.conftest import act, submit
 from zhuyun.core.ledger import LedgerEntry
 from zhuyun.demo.builder import DemoResult
+from zhuyun.identity.permissions import Role
 from zhuyun.services.models import ItemMaterial
 
 _NUMBERS = itertools.count(random.randrange(5000, 9000))
@@ -249,6 +250,7 @@ def test_withdrawal_stops_new_applications_while_running_cases_go_on(
     scjg_admin: dict[str, str],
     citizen: dict[str, str],
     handler_of: Any,
+    demo_city: DemoResult,
     shared_material: dict[str, Any],
 ) -> None:
     code = _new_code()
@@ -269,6 +271,12 @@ def test_withdrawal_stops_new_applications_while_running_cases_go_on(
     accepted = act(client, handler_of("scjg"), running.json()["number"], "accept")
     assert accepted.status_code == 200, accepted.text
     assert _ledger(app, code) == ["services.item_published", "services.item_withdrawn"]
+
+    account = demo_city.account(Role.CITIZEN)
+    sign_in(client, account.username, account.password)
+    page = client.get(f"/services/items/{code}")
+    assert page.status_code == 200
+    assert "本事项已撤销" in page.text and "提交申请" not in page.text
 
 
 def _workflow(code: str, **changes: Any) -> dict[str, Any]:
