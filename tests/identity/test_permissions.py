@@ -55,6 +55,28 @@ PUBLIC_ROUTES = {
     "POST /open311/v2/requests.{fmt}",
     "GET /open311/v2/requests/{service_request_id}.{fmt}",
     "GET /open311/v2/tokens/{token_id}.{fmt}",
+    # 一网通办: the service catalog, the workflows it promises and the units' ratings are
+    # public (a citizen finds a service before signing in); applying needs an account
+    "GET /services",
+    "GET /services/items/{code}",
+    "GET /services/ratings",
+    "GET /api/services/items",
+    "GET /api/services/items/{code}",
+    "GET /api/services/workflows/{code}",
+    "GET /api/services/ratings",
+    "GET /api/services/ratings/{unit_id}/comments",
+    # 电子证照: anyone verifies a certificate (public fields only) against the units' public keys
+    "GET /certificates/verify",
+    "POST /certificates/verify",
+    "GET /certificates/verify/{number}",
+    "GET /api/certificates/verify/{number}",
+    "POST /api/certificates/verify",
+    "GET /api/certificates/kinds",
+    "GET /api/certificates/keys",
+    "GET /api/certificates/keys/{key_id}",
+    # 数据铁笼: a case's public page (steps and timeliness, no personal data) and its QR code
+    "GET /supervision/public/cases/{token}",
+    "GET /supervision/public/cases/{token}/qr.png",
 }
 
 
