@@ -1,7 +1,7 @@
 """governance: supply-demand board (社群通) posts and matches, and work-order photos
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0016
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import zhuyun.core.db
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """exchange: subscriptions and the district-to-city hierarchy
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import zhuyun.core.db
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
