@@ -22,14 +22,20 @@ def _docs() -> str:
 
 def test_every_setting_is_documented() -> None:
     docs = _docs()
-    missing = [f"ZHUYUN_{name.upper()}" for name in Settings.model_fields
-               if f"ZHUYUN_{name.upper()}" not in docs]
+    missing = [
+        f"ZHUYUN_{name.upper()}"
+        for name in Settings.model_fields
+        if f"ZHUYUN_{name.upper()}" not in docs
+    ]
     assert missing == []
 
 
 def _commands(app: typer.Typer, prefix: str = "zhuyun") -> list[str]:
-    names = [f"{prefix} {c.name or c.callback.__name__}" for c in app.registered_commands
-             if c.callback is not None]
+    names = [
+        f"{prefix} {c.name or c.callback.__name__}"
+        for c in app.registered_commands
+        if c.callback is not None
+    ]
     for group in app.registered_groups:
         if group.typer_instance is not None:
             names.extend(_commands(group.typer_instance, f"{prefix} {group.name}"))

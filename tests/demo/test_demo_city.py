@@ -190,7 +190,6 @@ def test_the_demo_city_has_a_sharing_history_a_citizen_can_see(
     assert sum(unit["queries"] for unit in stats) >= 4
     bureau = api_token(client, demo_city, Role.PLATFORM_ADMIN)
     statuses = {
-        a["status"]
-        for a in client.get("/api/exchange/applications", headers=bureau).json()["data"]
+        a["status"] for a in client.get("/api/exchange/applications", headers=bureau).json()["data"]
     }
     assert {"approved", "rejected", "pending"} <= statuses

@@ -120,9 +120,9 @@ def test_anyone_browses_the_portal_and_reads_a_dataset_page(
     found = httpx.get(f"{live_server}/opendata", params={"q": "营业执照"})
     assert "营业执照电子证照信息" in found.text
     assert "市场监管行政处罚信息" not in found.text
-    name = httpx.get(
-        f"{live_server}/api/3/action/package_search", params={"q": "营业执照"}
-    ).json()["result"]["results"][0]["name"]
+    name = httpx.get(f"{live_server}/api/3/action/package_search", params={"q": "营业执照"}).json()[
+        "result"
+    ]["results"][0]["name"]
     page = httpx.get(f"{live_server}/opendata/datasets/{name}")
     assert page.status_code == 200
     assert "统一社会信用代码" in page.text and f"package_show?id={name}" in page.text

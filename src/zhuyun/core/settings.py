@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     def source_dir_list(self) -> tuple[Path, ...]:
         named = [Path(d.strip()) for d in self.source_dirs.split(",") if d.strip()]
         return tuple(named or [self.sources_dir])
+
     secure_cookies: bool = False
     sql_echo: bool = False
 

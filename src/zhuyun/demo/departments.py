@@ -175,9 +175,7 @@ def collaborating_organisations(scale: Scale, seed: int) -> Iterator[Organisatio
     for street in streets:
         district = districts[street.parent_code]
         for kind, pattern in _PER_STREET:
-            name = pattern.format(
-                d=district.name, s=street.name, w=rng.choice(TRADE_NAMES), n=""
-            )
+            name = pattern.format(d=district.name, s=street.name, w=rng.choice(TRADE_NAMES), n="")
             candidates.append((kind, name, district.code))
     rng.shuffle(candidates)
     seen: set[str] = set()
@@ -199,4 +197,3 @@ def collaborating_organisations(scale: Scale, seed: int) -> Iterator[Organisatio
         seen.add(name)
         made += 1
         yield OrganisationSpec(f"org{made:05d}", name, kind, rng.choice(district_codes))
-

@@ -251,9 +251,7 @@ class _Writer:
         rows = self.pending[table]
         if rows:
             connection = self.connections[self.table_file[table]]
-            connection.executemany(
-                f"INSERT INTO {table} VALUES ({self.placeholders[table]})", rows
-            )
+            connection.executemany(f"INSERT INTO {table} VALUES ({self.placeholders[table]})", rows)
             rows.clear()
 
     def close(self) -> None:
@@ -480,7 +478,6 @@ class _CityGenerator:
         by_district[district.code] = by_district.get(district.code, 0) + 1
         if status == "存续" and not sole_trader:
             self.employers.setdefault(district.code, []).append(code)
-
 
     def _licence_and_penalty(
         self,

@@ -83,9 +83,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_services_items")),
         sa.UniqueConstraint("code", name=op.f("uq_services_items_code")),
-        sa.UniqueConstraint(
-            "created_by", "idempotency_key", name="uq_services_items_idempotency"
-        ),
+        sa.UniqueConstraint("created_by", "idempotency_key", name="uq_services_items_idempotency"),
     )
     with op.batch_alter_table("services_items", schema=None) as batch_op:
         batch_op.create_index(
@@ -371,7 +369,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_services_rectifications_unit_id"), ["unit_id"], unique=False
         )
-
 
 
 def downgrade() -> None:
