@@ -74,7 +74,9 @@ def test_no_change_is_lost_or_duplicated_across_restarts_of_platform_and_receive
     permits, source_id, resource_id = publish_permits(client, provider, demo_settings.sources_dir)
     unit_id = client.get(f"/api/exchange/sources/{source_id}", headers=admin).json()["unit_id"]
     expected = [(n, "有效") for n, _ in permits.insert(1, 40)]
-    receiver = Receiver(tmp_path, "", delay_s=0.25)
+    # one second per delivery: eight batches make a stream the kill lands inside, even when
+    # the platform answers fast (PostgreSQL on an idle machine)
+    receiver = Receiver(tmp_path, "", delay_s=1.0)
     created = subscribe(client, consumer, resource_id, mode="webhook", webhook_url=receiver.url,
                         batch_rows=5)  # fmt: skip
     sid = created["id"]
